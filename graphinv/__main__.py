@@ -1,0 +1,5 @@
+"""``python -m graphinv``: the command line."""
+
+from graphinv.cli import main
+
+main()

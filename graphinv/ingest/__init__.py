@@ -1,0 +1,35 @@
+"""Ingest: adapters per source kind and the one loop that reads, maps, reports and stores rows."""
+
+from graphinv.ingest import bundle as _bundle  # noqa: F401 - registers the canonical bundle adapters
+from graphinv.ingest.core import (
+    Adapter,
+    Context,
+    FileReport,
+    Flag,
+    IngestReport,
+    Progress,
+    RefSpec,
+    StrictIngestError,
+    adapters,
+    ingest,
+    register,
+    rejects_path,
+)
+from graphinv.ingest.csvfile import Row, read_csv
+
+__all__ = [
+    "Adapter",
+    "Context",
+    "FileReport",
+    "Flag",
+    "IngestReport",
+    "Progress",
+    "RefSpec",
+    "Row",
+    "StrictIngestError",
+    "adapters",
+    "ingest",
+    "read_csv",
+    "register",
+    "rejects_path",
+]

@@ -1,0 +1,418 @@
+"""The shared ingest loop: adapters, reference resolution, counting, rejects and the transaction."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from graphinv.exc import GraphinvError, RecordError, SourceError
+from graphinv.ingest.csvfile import Row
+from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
+from graphinv.store.casefile import CaseFile, Rejection, Writer
+
+__all__ = [
+    "Adapter",
+    "RefSpec",
+    "Context",
+    "Flag",
+    "Item",
+    "FileReport",
+    "IngestReport",
+    "Progress",
+    "StrictIngestError",
+    "register",
+    "adapters",
+    "ingest",
+    "rejects_path",
+    "validation_error",
+]
+
+
+@dataclass(frozen=True)
+class RefSpec:
+    """A column that names another entity: by bundle id of some kinds, or by id, tax id or name."""
+
+    how: Literal["local", "entity", "tax"]
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A watchlist entry for an entity (not a graph kind: it becomes the node's ``flags``)."""
+
+    entity_id: str
+    list: str
+    reason: str | None = None
+    date: str | None = None
+
+
+Item = Node | Link | Flag
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """One source kind: how to read its records and how to map one record to graph items."""
+
+    kind: str
+    records: Callable[[Path, Callable[[int], None] | None], Iterator[Row]]
+    map: Callable[[Row, Context], list[Item]]
+    file_names: tuple[str, ...] = ()
+    refs: dict[str, RefSpec] = field(default_factory=dict)
+    order: int = 100
+
+
+_REGISTRY: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    """Make an adapter available to ``ingest`` under its kind (built-in ones register this way too)."""
+    _REGISTRY[adapter.kind] = adapter
+    return adapter
+
+
+def adapters() -> dict[str, Adapter]:
+    return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
+class Context:
+    """What a mapper may ask while mapping one row: the dataset, and the entities rows refer to.
+
+    Lookups answer from what was prefetched for the current batch, so mapping stays a pure,
+    fast function of the row.
+    """
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self._known: dict[str, str] = {}
+        self._tax: dict[str, dict[str, str]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+
+    def prefetch(self, writer: Writer, rows: Sequence[Row], refs: dict[str, RefSpec]) -> None:
+        ids: set[str] = set()
+        taxes: set[str] = set()
+        names: set[str] = set()
+        for row in rows:
+            for column, spec in refs.items():
+                value = row.values.get(column, "").strip()
+                if not value:
+                    continue
+                kinds = spec.kinds or ("Company", "Person", "Account")
+                if spec.how in ("local", "entity"):
+                    ids.update(NODE_KINDS[k].make_id(self.dataset, value) for k in kinds)
+                if spec.how in ("entity", "tax"):
+                    taxes.add(tax_key(value))
+                if spec.how == "entity":
+                    names.add(name_key(value))
+        self._known = writer.existing(ids) if ids else {}
+        self._tax = writer.by_tax_key(taxes) if taxes else {}
+        self._names = writer.by_name_key(names) if names else {}
+
+    def local(self, value: str, kinds: tuple[str, ...], column: str) -> str:
+        """The node that a bundle id of this dataset names; a RecordError when none or several."""
+        value = value.strip()
+        found = [NODE_KINDS[k].make_id(self.dataset, value) for k in kinds]
+        found = [i for i in found if i in self._known]
+        if len(found) == 1:
+            return found[0]
+        what = " or ".join(k.lower() for k in kinds)
+        if not found:
+            raise RecordError(
+                column, f"unknown reference {value!r}: no {what} with this id in dataset {self.dataset!r}; "
+                "ingest the file that defines it first, in the same dataset"
+            )
+        raise RecordError(column, f"ambiguous reference {value!r}: it is the id of a {what} alike; make bundle ids unique")
+
+    def entity(self, value: str, column: str) -> str:
+        """An entity named by bundle id, tax id or exact name (case and accents ignored)."""
+        value = value.strip()
+        by_id = [i for k in ("Company", "Person", "Account") if (i := NODE_KINDS[k].make_id(self.dataset, value)) in self._known]
+        for candidates in (by_id, sorted(self._tax.get(tax_key(value), {})), sorted(self._names.get(name_key(value), {}))):
+            if len(candidates) == 1:
+                return candidates[0]
+            if candidates:
+                raise RecordError(
+                    column, f"ambiguous reference {value!r}: it matches {len(candidates)} entities "
+                    f"({', '.join(candidates[:5])}); use the bundle id instead"
+                )
+        raise RecordError(
+            column, f"unknown reference {value!r}: no entity has this id, tax id or name; "
+            "check the spelling or ingest the registry that names it first"
+        )
+
+    def company_by_tax(self, value: str) -> str | None:
+        """The registry company with this tax id, if exactly one (customs parties link through it)."""
+        matches = sorted(i for i, kind in self._tax.get(tax_key(value), {}).items() if kind == "Company")
+        return matches[0] if len(matches) == 1 else None
+
+
+def validation_error(exc: ValidationError, columns: dict[str, str] | None = None) -> RecordError:
+    """Turn pydantic's complaint into 'column: reason (value)' that names the source column."""
+    first = exc.errors()[0]
+    field_name = str(first["loc"][0]) if first["loc"] else "*"
+    column = (columns or {}).get(field_name, field_name)
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    if isinstance(value, str) and repr(value) not in message:
+        message = f"{message}: {value!r}"
+    return RecordError(column, message)
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+class FileReport(BaseModel):
+    """What became of one source file."""
+
+    dataset: str
+    file: str
+    kind: str
+    path: str
+    read: int = 0
+    kept: int = 0
+    rejected: int = 0
+    unchanged: bool = False
+
+
+class IngestReport(BaseModel):
+    """The summary of one ingest run. ``rejections`` holds the first ones; the case holds all."""
+
+    case: str
+    files: list[FileReport]
+    rejections: list[str]
+    rejected_total: int
+    rejects_file: str | None
+    version: int
+    changed: bool
+
+
+class StrictIngestError(GraphinvError):
+    """``--strict`` and at least one row was rejected: nothing was written."""
+
+    def __init__(self, rejections: list[str], total: int) -> None:
+        shown = "\n".join(rejections)
+        more = f"\n... and {total - len(rejections)} more" if total > len(rejections) else ""
+        super().__init__(f"--strict: {total} row(s) rejected, nothing was written:\n{shown}{more}")
+        self.rejections = rejections
+        self.total = total
+
+
+# -- the loop --------------------------------------------------------------------------------------
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(file label, bytes done, bytes total of this file)."""
+
+_SHOWN_REJECTIONS = 200
+_BATCH = 2000
+
+
+@dataclass
+class _Plan:
+    path: Path
+    adapter: Adapter
+    dataset: str
+
+
+def rejects_path(case: Path) -> Path:
+    """Rejected rows are also written as CSV next to the case, for people without graphinv at hand."""
+    return case.with_name(case.name + ".rejects.csv")
+
+
+def ingest(
+    case: str | os.PathLike[str],
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    dataset: str | None = None,
+    kind: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest bundle folders or single files into the case, in one transaction.
+
+    Each bad row is rejected with its file, line, column and reason and the rest is kept; with
+    ``strict`` any rejection rolls everything back (a new case file is removed again). Sources
+    whose content was ingested before are skipped, so running the same ingest twice is a no-op.
+    """
+    plans = _plan(sources, dataset=dataset, kind=kind)
+    case_path = Path(case)
+    store = CaseFile(case_path, create=True)
+    reports: list[FileReport] = []
+    shown: list[str] = []
+    total_rejected = 0
+    try:
+        with store.writer() as writer:
+            for plan in plans:
+                report, rejected = _ingest_file(writer, plan, progress)
+                reports.append(report)
+                total_rejected += report.rejected
+                shown.extend(str(r) for r in rejected[: _SHOWN_REJECTIONS - len(shown)])
+            if strict and total_rejected:
+                raise StrictIngestError(shown, total_rejected)
+            changed = writer.changed
+        version = store.version
+        rejects = _write_rejects(store, case_path)
+    except BaseException:
+        store.close()
+        if store.created:
+            _remove_case(case_path)
+        raise
+    store.close()
+    return IngestReport(
+        case=str(case_path),
+        files=reports,
+        rejections=shown,
+        rejected_total=total_rejected,
+        rejects_file=str(rejects) if rejects else None,
+        version=version,
+        changed=changed,
+    )
+
+
+def _remove_case(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _plan(sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kind: str | None) -> list[_Plan]:
+    registry = adapters()
+    if kind is not None and kind not in registry:
+        raise SourceError(f"Unknown --kind {kind!r} (available: {', '.join(registry)})")
+    if not sources:
+        raise SourceError("Nothing to ingest: give at least one bundle folder or file")
+    by_name = {name: a for a in registry.values() for name in a.file_names}
+    plans: list[_Plan] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            if kind is not None:
+                raise SourceError(f"--kind applies to single files; {str(path)!r} is a folder")
+            found = [_Plan(p, by_name[p.name], dataset or path.resolve().name) for p in sorted(path.iterdir()) if p.name in by_name]
+            if not found:
+                expected = ", ".join(sorted(by_name))
+                raise SourceError(f"{str(path)!r} holds no bundle file (expected any of: {expected})")
+            plans.extend(found)
+        elif path.is_file():
+            adapter = registry[kind] if kind else by_name.get(path.name)
+            if adapter is None:
+                raise SourceError(
+                    f"Cannot tell what {str(path)!r} holds: name it as a bundle file "
+                    f"({', '.join(sorted(by_name))}) or pass --kind ({', '.join(registry)})"
+                )
+            plans.append(_Plan(path, adapter, dataset or path.resolve().parent.name))
+        else:
+            raise SourceError(f"No such file or folder: {str(path)!r}")
+    # Entities before the links and flags that name them, whatever order the user gave.
+    return sorted(plans, key=lambda p: (p.adapter.order, str(p.path)))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tuple[FileReport, list[Rejection]]:
+    path, adapter = plan.path, plan.adapter
+    report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path))
+    try:
+        source_id = writer.start_source(
+            dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()), sha256=_sha256(path)
+        )
+    except OSError as exc:
+        raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    if source_id is None:
+        report.unchanged = True
+        return report, []
+    ctx = Context(plan.dataset)
+    size = path.stat().st_size
+    label = f"{plan.dataset}/{path.name}"
+    tick = (lambda done: progress(label, done, size)) if progress else None
+    rejected: list[Rejection] = []
+
+    def reject(row: Row, error: RecordError) -> None:
+        report.rejected += 1
+        writer.reject(source_id, row.line, error.column, error.reason, row.raw)
+        if len(rejected) < _SHOWN_REJECTIONS:
+            rejected.append(Rejection(plan.dataset, path.name, row.line, error.column, error.reason, row.raw))
+
+    for batch in _batches(adapter.records(path, tick), _BATCH):
+        if adapter.refs:
+            ctx.prefetch(writer, [r for r in batch if r.error is None], adapter.refs)
+        for row in batch:
+            report.read += 1
+            if row.error is not None:
+                reject(row, row.error)
+                continue
+            try:
+                items = adapter.map(row, ctx)
+            except RecordError as error:
+                reject(row, error)
+                continue
+            except ValidationError as exc:
+                reject(row, validation_error(exc))
+                continue
+            report.kept += 1
+            _write(writer, source_id, row.line, items)
+    writer.finish_source(source_id, read=report.read, kept=report.kept, rejected=report.rejected)
+    return report, rejected
+
+
+_NODE_EXCLUDE = {"id", "kind", "sources", "flags", "flagged"}
+_LINK_EXCLUDE = {"source", "target", "sources"}
+
+
+def _write(writer: Writer, source_id: int, line: int, items: Iterable[Item]) -> None:
+    for item in items:
+        if isinstance(item, Node):
+            props = item.model_dump(exclude=_NODE_EXCLUDE, exclude_none=True)
+            keyed = item.label in ("Company", "Person") and props.get("registered") is not False
+            tax = props.get("tax_id")
+            writer.statement(
+                source_id, line, item.id, item.label,
+                tax_key(tax) if keyed and tax else None,
+                name_key(item.name) if keyed else None,
+                props,
+            )
+        elif isinstance(item, Link):
+            props = item.model_dump(exclude=_LINK_EXCLUDE, exclude_none=True)
+            writer.link(source_id, line, item.rel, item.source, item.target, props)
+        else:
+            writer.flag(source_id, line, item.entity_id, item.list, item.reason, item.date)
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_rejects(store: CaseFile, case: Path) -> Path | None:
+    path = rejects_path(case)
+    rows = store.rejections()
+    first = next(rows, None)
+    if first is None:
+        path.unlink(missing_ok=True)
+        return None
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["dataset", "file", "line", "column", "reason", "raw"])
+        for r in itertools.chain([first], rows):
+            out.writerow([r.dataset, r.file, r.line, r.column, r.reason, r.raw])
+    os.replace(tmp, path)
+    return path
+

@@ -1,0 +1,131 @@
+"""Streaming CSV reading with exact line numbers and per-row structural checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphinv.exc import RecordError, SourceError
+
+__all__ = ["Row", "read_csv", "column_key"]
+
+# Registry exports carry fields far beyond csv's 128 KiB default (long object descriptions).
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+@dataclass(slots=True)
+class Row:
+    """One record of a source: where it starts, its values by column, and what was wrong with it."""
+
+    line: int
+    values: dict[str, str]
+    raw: str
+    error: RecordError | None = None
+
+
+_SNAKE = re.compile(r"[^0-9a-z]+")
+
+
+def column_key(header: str) -> str:
+    """Header names compare in snake_case: 'Tax ID' and 'tax_id' are one column."""
+    return _SNAKE.sub("_", header.strip().lstrip("\ufeff").lower()).strip("_")
+
+
+def _raw(fields: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    return buf.getvalue()
+
+
+def read_csv(
+    path: Path,
+    *,
+    required: tuple[str, ...] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Row]:
+    """Yield each data row of a UTF-8 CSV file with its first line number.
+
+    Rows with the wrong number of columns or bytes that are not UTF-8 come back with ``error``
+    set, so the caller can report them and go on. A file that cannot be read at all, or whose
+    header lacks a required column, raises :class:`SourceError`.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+    except OSError as exc:
+        raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    try:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
+        except csv.Error as exc:
+            raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+        columns = [column_key(h) for h in header]
+        _check_header(path, header, columns, required)
+        width = len(columns)
+        last_line = reader.line_num
+        seen = 0
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                line = last_line + 1
+                last_line = reader.line_num
+                yield Row(line, {}, "", RecordError("*", f"cannot parse the row as CSV ({exc})"))
+                continue
+            line = last_line + 1
+            last_line = reader.line_num
+            if not fields:
+                continue
+            raw = _raw(fields)
+            if len(fields) != width:
+                if len(fields) == 1 and not fields[0].strip():
+                    continue
+                error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
+                yield Row(line, {}, raw, error)
+                continue
+            try:
+                raw.encode("utf-8")
+            except UnicodeEncodeError:
+                yield Row(line, {}, raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), _undecodable(columns, fields))
+                continue
+            yield Row(line, dict(zip(columns, fields)), raw)
+            seen += 1
+            if progress is not None and seen % 2000 == 0:
+                progress(handle.tell())
+        if progress is not None:
+            progress(handle.tell())
+    finally:
+        handle.close()
+
+
+def _check_header(path: Path, header: list[str], columns: list[str], required: tuple[str, ...]) -> None:
+    if any(not c for c in columns):
+        raise SourceError(f"{path.name}:1: the header has an empty column name; name every column")
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise SourceError(f"{path.name}:1: the header names {', '.join(map(repr, dupes))} more than once")
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise SourceError(
+            f"{path.name}:1: missing column {', '.join(map(repr, missing))} "
+            f"(found: {', '.join(header)}); add it, or ingest the file with a --mapping"
+        )
+
+
+def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
+    for column, value in zip(columns, fields):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "surrogateescape")
+            return RecordError(column, f"bytes that are not UTF-8: {shown!r}; save the file as UTF-8")
+    return RecordError("*", "bytes that are not UTF-8; save the file as UTF-8")

@@ -1,0 +1,353 @@
+"""The graph schema (DESIGN §3): node and link kinds, their deterministic ids, keys and captions.
+
+The class is the single source of the Neo4j label or relationship type, of the id recipe and of
+the caption. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, computed_field
+
+__all__ = [
+    "Node",
+    "Company",
+    "Person",
+    "Address",
+    "Account",
+    "Shipment",
+    "Link",
+    "Owns",
+    "OfficerOf",
+    "Family",
+    "HasAddress",
+    "Holds",
+    "Imported",
+    "Exported",
+    "PossiblySameAs",
+    "NODE_KINDS",
+    "LINK_KINDS",
+    "RESERVED_PROPERTIES",
+    "make_id",
+    "fold",
+    "name_key",
+    "tax_key",
+    "address_key",
+    "check_date",
+    "IsoDate",
+]
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a text, whitespace collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def name_key(text: str) -> str:
+    """The key under which a name is looked up "exactly" (case, accents and spacing ignored)."""
+    return fold(text)
+
+
+_NON_ALNUM = re.compile(r"[^0-9A-Z&Ñ]")
+
+
+def tax_key(text: str) -> str:
+    """Tax ids compare without spaces, dashes and dots, in upper case (RFC keeps '&' and 'Ñ')."""
+    return _NON_ALNUM.sub("", unicodedata.normalize("NFC", text).upper())
+
+
+_PUNCT = re.compile(r"[^\w]+")
+
+
+def address_key(text: str) -> str:
+    """A first, conservative address key: folded, punctuation as spaces."""
+    return " ".join(_PUNCT.sub(" ", fold(text)).split())
+
+
+def make_id(prefix: str, *keys: str) -> str:
+    """A stable id: the same natural keys give the same id in every run and on every machine."""
+    digest = hashlib.blake2b("\x1f".join(keys).encode("utf-8"), digest_size=8).hexdigest()
+    return f"{prefix}-{digest}"
+
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_date(value: str) -> str:
+    """Dates are ISO strings: YYYY-MM-DD, or YYYY-MM / YYYY when the source is that vague."""
+    if not _DATE.match(value):
+        raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}")
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        dt.date(parts[0], parts[1], parts[2])
+    except ValueError as exc:
+        raise ValueError(f"no such date: {value!r} ({exc})") from None
+    return value
+
+
+def _percent(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip().removesuffix("%").strip()
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(check_date)]
+Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+#: Node fields that the graph owns; a source column of the same name is kept under ``raw_<name>``.
+RESERVED_PROPERTIES = frozenset({"id", "kind", "name", "flagged", "flags", "sources", "rel", "source", "target", "type"})
+
+
+class Node(BaseModel):
+    """An entity of the graph. Unknown source columns are kept as extra properties."""
+
+    model_config = ConfigDict(extra="allow")
+
+    label: ClassVar[str]
+    id_prefix: ClassVar[str]
+
+    id: str
+    name: str = Field(min_length=1)
+    flagged: bool = False
+    flags: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind(self) -> str:
+        return self.label
+
+    @classmethod
+    def make_id(cls, *keys: str) -> str:
+        return make_id(cls.id_prefix, cls.label, *keys)
+
+
+class Company(Node):
+    label = "Company"
+    id_prefix = "co"
+
+    tax_id: str | None = None
+    registration_number: str | None = None
+    jurisdiction: str | None = None
+    incorporation_date: IsoDate | None = None
+    status: str | None = None
+    employees: int | None = Field(default=None, ge=0)
+    industry: str | None = None
+
+
+class Person(Node):
+    label = "Person"
+    id_prefix = "pe"
+
+    tax_id: str | None = None
+    birth_date: IsoDate | None = None
+    nationality: str | None = None
+
+
+class Address(Node):
+    label = "Address"
+    id_prefix = "ad"
+
+    text: str
+    normalized: str
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+
+
+class Account(Node):
+    label = "Account"
+    id_prefix = "ac"
+
+    bank: str | None = None
+    number: str | None = None
+    status: Literal["active", "frozen"] | None = None
+    frozen_date: IsoDate | None = None
+
+
+class Shipment(Node):
+    label = "Shipment"
+    id_prefix = "sh"
+
+    date: IsoDate | None = None
+    product: str | None = None
+    chemical: str | None = None
+    hs_code: str | None = None
+    quantity_kg: NonNegative | None = None
+    value_usd: NonNegative | None = None
+    port: str | None = None
+    origin_country: str | None = None
+    bill_of_lading: str | None = None
+
+
+class Link(BaseModel):
+    """A relationship. ``ends`` names the roles of source and target (owner → asset)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rel: ClassVar[str]
+    ends: ClassVar[tuple[str, str]]
+    source_kinds: ClassVar[tuple[str, ...]]
+    target_kinds: ClassVar[tuple[str, ...]]
+    undirected: ClassVar[bool] = False
+
+    source: str
+    target: str
+    sources: list[str] = Field(default_factory=list)
+
+    def caption(self) -> str:
+        """What the link says, as an edge label ("owns 35%", "spouse")."""
+        return self.rel.lower().replace("_", " ")
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        """The link as a sentence an analyst can read out."""
+        return f"{source_name} {self.caption()} {target_name}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+class Owns(Link):
+    rel = "OWNS"
+    ends = ("owner", "asset")
+    source_kinds = ("Person", "Company")
+    target_kinds = ("Company",)
+
+    share_pct: Percent | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+
+    def caption(self) -> str:
+        return f"owns {_pct(self.share_pct)}" if self.share_pct is not None else "owns (share unknown)"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        share = f"{_pct(self.share_pct)} of" if self.share_pct is not None else "an unknown share of"
+        return f"{source_name} owns {share} {target_name}"
+
+
+class OfficerOf(Link):
+    rel = "OFFICER_OF"
+    ends = ("officer", "organization")
+    source_kinds = ("Person", "Company")
+    target_kinds = ("Company",)
+
+    role: str | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+
+    def caption(self) -> str:
+        return f"officer: {self.role}" if self.role else "officer"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} is {self.role or 'an officer'} of {target_name}"
+
+
+Relation = Literal["spouse", "parent", "child", "sibling", "other"]
+
+
+class Family(Link):
+    rel = "FAMILY"
+    ends = ("person", "relative")
+    source_kinds = ("Person",)
+    target_kinds = ("Person",)
+    undirected = True
+
+    relation: Relation = "other"
+
+    def caption(self) -> str:
+        return self.relation
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        # "X is the parent of Y" would be ambiguous in the undirected reading, so name the row's roles.
+        if self.relation == "spouse":
+            return f"{source_name} is the spouse of {target_name}"
+        if self.relation == "sibling":
+            return f"{source_name} is a sibling of {target_name}"
+        if self.relation == "other":
+            return f"{source_name} is a relative of {target_name}"
+        return f"{target_name} is the {self.relation} of {source_name}"
+
+
+class HasAddress(Link):
+    rel = "HAS_ADDRESS"
+    ends = ("holder", "address")
+    source_kinds = ("Company", "Person")
+    target_kinds = ("Address",)
+
+    def caption(self) -> str:
+        return "address"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} is registered at {target_name}"
+
+
+class Holds(Link):
+    rel = "HOLDS"
+    ends = ("holder", "account")
+    source_kinds = ("Company", "Person")
+    target_kinds = ("Account",)
+
+    def caption(self) -> str:
+        return "holds"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} holds account {target_name}"
+
+
+class Imported(Link):
+    rel = "IMPORTED"
+    ends = ("importer", "shipment")
+    source_kinds = ("Company",)
+    target_kinds = ("Shipment",)
+
+    def caption(self) -> str:
+        return "imported"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} imported {target_name}"
+
+
+class Exported(Link):
+    rel = "EXPORTED"
+    ends = ("exporter", "shipment")
+    source_kinds = ("Company",)
+    target_kinds = ("Shipment",)
+
+    def caption(self) -> str:
+        return "exported"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} exported {target_name}"
+
+
+class PossiblySameAs(Link):
+    rel = "POSSIBLY_SAME_AS"
+    ends = ("entity", "candidate")
+    source_kinds = ("Company", "Person", "Address", "Account", "Shipment")
+    target_kinds = source_kinds
+    undirected = True
+
+    score: float = Field(ge=0, le=1)
+    reason: str
+
+    def caption(self) -> str:
+        return f"possibly same ({self.score:.2f})"
+
+    def explain(self, source_name: str, target_name: str) -> str:
+        return f"{source_name} may be the same as {target_name} ({self.reason}, score {self.score:.2f})"
+
+
+NODE_KINDS: dict[str, type[Node]] = {cls.label: cls for cls in (Company, Person, Address, Account, Shipment)}
+LINK_KINDS: dict[str, type[Link]] = {
+    cls.rel: cls for cls in (Owns, OfficerOf, Family, HasAddress, Holds, Imported, Exported, PossiblySameAs)
+}

@@ -1,0 +1,95 @@
+"""The case as a networkx MultiDiGraph, the object every investigation reads, cached per case version."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import networkx as nx
+
+from graphinv.store.casefile import CaseFile
+
+__all__ = ["project", "load_graph", "cache_dir"]
+
+_MEMORY: dict[tuple[str, int], nx.MultiDiGraph] = {}
+
+
+def project(case: CaseFile) -> nx.MultiDiGraph:
+    """Build the graph: nodes keyed by id with their properties, edges keyed by relationship type.
+
+    A link whose end is no longer stated by any source (its file was re-ingested without that
+    row) stays in the case but is left out of the graph and counted in ``graph["dangling_links"]``.
+    """
+    graph = nx.MultiDiGraph(case=str(case.path), case_id=case.case_id, version=case.version)
+    for node in case.nodes():
+        graph.add_node(node["id"], **node)
+    dangling = 0
+    nodes = graph._node  # plain dict membership: the hot loop of a million-link projection
+    for link in case.links():
+        source, target = link["source"], link["target"]
+        if source not in nodes or target not in nodes:
+            dangling += 1
+            continue
+        graph.add_edge(source, target, key=link["rel"], **link)
+    graph.graph["dangling_links"] = dangling
+    return graph
+
+
+def cache_dir() -> Path:
+    """Where projected graphs are kept between runs: this user's cache, never next to the case.
+
+    A case file may come from someone else; a pickle must not, so the cache stays private.
+    """
+    base = os.environ.get("GRAPHINV_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "graphinv"
+    )
+    return Path(base) / "graphs"
+
+
+def load_graph(case: str | os.PathLike[str] | CaseFile) -> nx.MultiDiGraph:
+    """The projected graph of a case, rebuilt only when the case changed since it was cached.
+
+    Treat the returned graph as read-only: it is shared by every caller of the same version.
+    """
+    if isinstance(case, CaseFile):
+        return _load(case)
+    with CaseFile(case) as opened:
+        return _load(opened)
+
+
+def _load(case: CaseFile) -> nx.MultiDiGraph:
+    key = (case.case_id, case.version)
+    graph = _MEMORY.get(key)
+    if graph is not None:
+        return graph
+    folder = cache_dir()
+    cached = folder / f"{key[0]}-v{key[1]}.pickle"
+    graph = None
+    if cached.exists():
+        try:
+            with open(cached, "rb") as handle:
+                graph = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            graph = None
+    if graph is None:
+        graph = project(case)
+        _store(folder, cached, key[0], graph)
+    graph.graph["case"] = str(case.path)
+    _MEMORY.clear()
+    _MEMORY[key] = graph
+    return graph
+
+
+def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{case_id}-v*.pickle"):
+            old.unlink(missing_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except OSError:
+        # A read-only home or a full disk only costs the next run a rebuild.
+        pass

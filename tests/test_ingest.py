@@ -1,0 +1,226 @@
+"""Canonical bundle ingest: facts arrive with sources, bad rows are reported and skipped, runs are atomic."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import write_csv
+from graphinv import CaseFile, Company, Person, SourceError, StrictIngestError, ingest
+from graphinv.ingest import rejects_path
+
+
+def nodes_by_bundle_id(case: Path) -> dict[str, dict]:
+    with CaseFile(case) as opened:
+        return {n["bundle_id"]: n for n in opened.nodes() if "bundle_id" in n}
+
+
+def links(case: Path) -> list[dict]:
+    with CaseFile(case) as opened:
+        return list(opened.links())
+
+
+def test_every_fact_arrives_with_its_source(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [small_bundle])
+
+    assert report.rejected_total == 0
+    assert {f.file: (f.read, f.kept) for f in report.files}["companies.csv"] == (2, 2)
+    nodes = nodes_by_bundle_id(case)
+    c1 = nodes["C1"]
+    assert c1["name"] == "Química Fina del Norte, S.A. de C.V."
+    assert c1["employees"] == 12
+    assert c1["website"] == "qfn.example"  # unknown extra column kept as a property
+    assert c1["id"] == Company.make_id("small", "C1")
+    assert c1["sources"] == ["small:companies.csv:2", "small:flags.csv:2"]
+    assert c1["flagged"] is True and c1["flags"] == ["DEA-2021"]
+    assert nodes["C2"]["flags"] == ["DEA-2021"]  # flagged by tax id written without dashes
+    assert nodes["P2"]["flags"] == ["PEP"]  # flagged by name, case and accents ignored
+    assert nodes["P1"]["flagged"] is False
+
+    by_rel = {(l["rel"], l["source"], l["target"]): l for l in links(case)}
+    p1, p2, c2 = (nodes[k]["id"] for k in ("P1", "P2", "C2"))
+    owns = by_rel[("OWNS", p1, c1["id"])]
+    assert owns["share_pct"] == 60.0 and owns["sources"] == ["small:ownership.csv:2"]
+    assert by_rel[("OWNS", c1["id"], c2)]["share_pct"] == 100.0
+    assert by_rel[("FAMILY", p1, p2)]["relation"] == "spouse"
+    assert by_rel[("OFFICER_OF", p2, c1["id"])]["role"] == "administradora única"
+    assert by_rel[("HOLDS", p1, nodes["A2"]["id"])]["sources"] == ["small:accounts.csv:3"]
+    assert nodes["A2"]["status"] == "frozen" and nodes["A2"]["frozen_date"] == "2021-06-01"
+
+
+def test_both_spellings_of_one_building_share_an_address_node(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    with CaseFile(case) as opened:
+        addresses = [n for n in opened.nodes() if n["kind"] == "Address"]
+    assert len(addresses) == 1
+    assert addresses[0]["text"] == "Calle Cedro 14, Col. Santa Rosa"  # as first seen
+    assert addresses[0]["sources"] == ["small:companies.csv:2", "small:companies.csv:3"]
+
+
+def test_customs_parties_link_by_tax_id_and_are_kept_as_typed_otherwise(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    nodes = nodes_by_bundle_id(case)
+    imported = {l["target"]: l["source"] for l in links(case) if l["rel"] == "IMPORTED"}
+    assert imported[nodes["S1"]["id"]] == nodes["C1"]["id"]  # tax id QFN-150312-AB1 matches QFN150312AB1
+    with CaseFile(case) as opened:
+        party = next(n for n in opened.nodes() if n["id"] == imported[nodes["S2"]["id"]])
+    assert party["name"] == "Quimica Fina Norte" and party["registered"] is False
+    assert nodes["S2"]["importer"] == "Quimica Fina Norte"  # the clerk's spelling stays on the shipment
+    exporters = {l["source"] for l in links(case) if l["rel"] == "EXPORTED"}
+    assert len(exporters) == 1  # one foreign exporter, named the same way twice
+
+
+def test_reingest_is_a_no_op(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    with CaseFile(case) as opened:
+        before = (opened.version, list(opened.nodes()), list(opened.links()))
+    again = ingest(case, [small_bundle])
+    assert all(f.unchanged for f in again.files)
+    assert again.changed is False
+    with CaseFile(case) as opened:
+        assert (opened.version, list(opened.nodes()), list(opened.links())) == before
+
+
+def test_a_changed_source_replaces_what_it_said(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "75"]])
+    report = ingest(case, [small_bundle / "ownership.csv"])
+    assert report.changed and report.files[0].kept == 1
+    owns = [l for l in links(case) if l["rel"] == "OWNS"]
+    assert [(l["share_pct"], l["sources"]) for l in owns] == [(75.0, ["small:ownership.csv:2"])]
+
+
+def test_ids_are_stable_across_runs_and_cases(tmp_path: Path, small_bundle: Path) -> None:
+    ingest(tmp_path / "a.graphinv", [small_bundle])
+    ingest(tmp_path / "b.graphinv", [small_bundle])
+    ids_a = sorted(n["id"] for n in CaseFile(tmp_path / "a.graphinv").nodes())
+    ids_b = sorted(n["id"] for n in CaseFile(tmp_path / "b.graphinv").nodes())
+    assert ids_a == ids_b
+    # The recipe is a hash of the natural keys, the same on every machine and Python version.
+    assert Company.make_id("small", "C1") == "co-" + __import__("hashlib").blake2b(
+        b"Company\x1fsmall\x1fC1", digest_size=8
+    ).hexdigest()
+    assert Person.make_id("small", "P1") != Company.make_id("small", "P1")
+
+
+BAD_ROWS = [
+    ("companies.csv", ["id", "name", "employees"], [["", "No Id SA", "3"]], "id", "missing value"),
+    ("companies.csv", ["id", "name", "employees"], [["C9", "Bad Number SA", "doce"]], "employees", "valid integer"),
+    ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "2019-02-30"]], "incorporation_date", "no such date"),
+    ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "03/02/2019"]], "incorporation_date", "not an ISO date"),
+    ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P404", "C1", "10"]], "owner_id", "unknown reference 'P404'"),
+    ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "140"]], "share_pct", "less than or equal to 100"),
+    ("family.csv", ["person_id", "relative_id", "relation"], [["P1", "P2", "neighbour"]], "relation", "unknown relation"),
+    ("flags.csv", ["entity_ref", "list"], [["Nobody SA", "DEA"]], "entity_ref", "unknown reference"),
+    ("accounts.csv", ["id", "holder_id", "status"], [["A9", "C1", "seized"]], "status", "'active' or 'frozen'"),
+]
+
+
+@pytest.mark.parametrize(("file", "header", "rows", "column", "reason"), BAD_ROWS)
+def test_each_kind_of_bad_row_is_reported_and_the_rest_kept(
+    tmp_path: Path, small_bundle: Path, file: str, header: list[str], rows: list[list[str]], column: str, reason: str
+) -> None:
+    target = small_bundle / file
+    with open(target, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        good = list(reader)
+        columns = list(reader.fieldnames or []) + [h for h in header if h not in (reader.fieldnames or [])]
+    good_count = len(good)
+    bad = [dict(zip(header, r)) for r in rows]
+    write_csv(target, columns, [[r.get(h, "") for h in columns] for r in good + bad])
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [small_bundle])
+
+    rep = next(f for f in report.files if f.file == file)
+    assert (rep.read, rep.kept, rep.rejected) == (good_count + 1, good_count, 1)
+    line = good_count + 2
+    assert len(report.rejections) == 1
+    message = report.rejections[0]
+    assert message.startswith(f"{file}:{line}: {column}: "), message
+    assert reason in message
+    # The rejects file next to the case has it too, with the raw row, and the case the rest.
+    saved = rejects_path(case).read_text(encoding="utf-8")
+    assert f"{file},{line},{column}," in saved
+    with CaseFile(case) as opened:
+        assert [str(r) for r in opened.rejections()] == [message]
+
+
+def test_wrong_column_count_and_undecodable_bytes(tmp_path: Path, small_bundle: Path) -> None:
+    target = small_bundle / "companies.csv"
+    data = target.read_bytes()
+    data += b"C7,Too Many SA,TMS010101AAA,2001-01-01,addr,3,web,EXTRA\n"
+    data += b"C8,Caf\xe9 Latin-1 SA,CLS010101AAA,2001-01-01,addr,3,web\n"
+    data += b"C9,Still Fine SA,SFS010101AAA,2001-01-01,addr,3,web\n"
+    target.write_bytes(data)
+    report = ingest(tmp_path / "case.graphinv", [small_bundle])
+    assert report.rejections == [
+        "companies.csv:4: *: expected 7 columns as in the header, found 8",
+        "companies.csv:5: name: bytes that are not UTF-8: b'Caf\\xe9 Latin-1 SA'; save the file as UTF-8",
+    ]
+    assert "C9" in nodes_by_bundle_id(tmp_path / "case.graphinv")
+
+
+def test_line_numbers_count_physical_lines_of_multiline_fields(tmp_path: Path) -> None:
+    folder = tmp_path / "ml"
+    write_csv(folder / "companies.csv", ["id", "name", "employees"], [["C1", "Two\nLines SA", "1"], ["C2", "Bad SA", "x"]])
+    report = ingest(tmp_path / "case.graphinv", [folder])
+    assert report.rejections[0].startswith("companies.csv:4: employees:")
+
+
+def test_strict_writes_nothing_and_removes_a_new_case(tmp_path: Path, small_bundle: Path) -> None:
+    write_csv(small_bundle / "family.csv", ["person_id", "relative_id", "relation"], [["P1", "P404", "spouse"]])
+    case = tmp_path / "case.graphinv"
+    with pytest.raises(StrictIngestError, match=r"family.csv:2: relative_id: unknown reference 'P404'"):
+        ingest(case, [small_bundle], strict=True)
+    assert not case.exists()
+    assert not rejects_path(case).exists()
+
+
+def test_strict_leaves_an_existing_case_exactly_as_it_was(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle / "companies.csv"])
+    before = case.read_bytes()
+    write_csv(small_bundle / "family.csv", ["person_id", "relative_id", "relation"], [["P1", "P404", "spouse"]])
+    with pytest.raises(StrictIngestError):
+        ingest(case, [small_bundle], strict=True)
+    assert case.read_bytes() == before
+
+
+def test_a_source_that_cannot_be_read_stops_the_run_with_a_fix(tmp_path: Path, small_bundle: Path) -> None:
+    (small_bundle / "persons.csv").write_text("name,tax_id\nNo Id Column,X\n", encoding="utf-8")
+    case = tmp_path / "case.graphinv"
+    with pytest.raises(SourceError, match=r"persons.csv:1: missing column 'id' \(found: name, tax_id\)"):
+        ingest(case, [small_bundle])
+    assert not case.exists()
+    with pytest.raises(SourceError, match="Cannot tell what"):
+        ingest(case, [small_bundle / "persons.csv", tmp_path / "x.csv"] if (tmp_path / "x.csv").write_text("a\n") else [])
+    with pytest.raises(SourceError, match="No such file or folder"):
+        ingest(case, [tmp_path / "missing"])
+
+
+def test_kind_option_reads_a_file_with_any_name(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    renamed = shutil.copy(small_bundle / "companies.csv", tmp_path / "registro_2021.csv")
+    report = ingest(case, [renamed], kind="companies", dataset="small")
+    assert report.files[0].kept == 2
+    assert nodes_by_bundle_id(case)["C1"]["id"] == Company.make_id("small", "C1")
+
+
+def test_ambiguous_flag_reference_lists_candidates(tmp_path: Path, small_bundle: Path) -> None:
+    write_csv(
+        small_bundle / "companies.csv",
+        ["id", "name"],
+        [["C1", "Química Fina del Norte, S.A. de C.V."], ["C2", "QUIMICA FINA DEL NORTE, S.A. DE C.V."]],
+    )
+    write_csv(small_bundle / "flags.csv", ["entity_ref", "list"], [["Química Fina del Norte, S.A. de C.V.", "DEA"]])
+    report = ingest(tmp_path / "case.graphinv", [small_bundle])
+    flag_rejects = [r for r in report.rejections if r.startswith("flags.csv")]
+    assert len(flag_rejects) == 1 and "ambiguous reference" in flag_rejects[0] and "matches 2 entities" in flag_rejects[0]
