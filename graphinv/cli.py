@@ -26,8 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -52,7 +52,8 @@ def _progress() -> Iterator[object]:
 
 
 def _print_ingest(report: IngestReport) -> None:
-    table = Table(title=f"Ingested into {report.case}", title_justify="left")
+    out.print(f"Ingested into {report.case}")
+    table = Table()
     for column in ("dataset", "file", "kind", "read", "kept", "rejected"):
         table.add_column(column, justify="right" if column in ("read", "kept", "rejected") else "left")
     for f in report.files:

@@ -43,11 +43,14 @@ __all__ = [
 ]
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of a text, whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(text.casefold().split())
 
 
 def name_key(text: str) -> str:
@@ -82,6 +85,12 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 def check_date(value: str) -> str:
     """Dates are ISO strings: YYYY-MM-DD, or YYYY-MM / YYYY when the source is that vague."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+        try:
+            dt.date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
     if not _DATE.match(value):
         raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}")
     parts = [int(p) for p in value.split("-")] + [1, 1]

@@ -82,6 +82,9 @@ def adapters() -> dict[str, Adapter]:
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].order, kv[0])))
 
 
+_ENTITY_KINDS = ("Company", "Person", "Account")
+
+
 class Context:
     """What a mapper may ask while mapping one row: the dataset, and the entities rows refer to.
 
@@ -91,35 +94,38 @@ class Context:
 
     def __init__(self, dataset: str) -> None:
         self.dataset = dataset
-        self._known: dict[str, str] = {}
+        self._local: dict[tuple[str, str], str] = {}
         self._tax: dict[str, dict[str, str]] = {}
         self._names: dict[str, dict[str, str]] = {}
 
     def prefetch(self, writer: Writer, rows: Sequence[Row], refs: dict[str, RefSpec]) -> None:
-        ids: set[str] = set()
+        candidates: dict[tuple[str, str], str] = {}
         taxes: set[str] = set()
         names: set[str] = set()
-        for row in rows:
-            for column, spec in refs.items():
+        dataset = self.dataset
+        for column, spec in refs.items():
+            kinds = spec.kinds or _ENTITY_KINDS
+            for row in rows:
                 value = row.values.get(column, "").strip()
                 if not value:
                     continue
-                kinds = spec.kinds or ("Company", "Person", "Account")
                 if spec.how in ("local", "entity"):
-                    ids.update(NODE_KINDS[k].make_id(self.dataset, value) for k in kinds)
+                    for k in kinds:
+                        if (k, value) not in candidates:
+                            candidates[(k, value)] = NODE_KINDS[k].make_id(dataset, value)
                 if spec.how in ("entity", "tax"):
                     taxes.add(tax_key(value))
                 if spec.how == "entity":
                     names.add(name_key(value))
-        self._known = writer.existing(ids) if ids else {}
+        known = writer.existing(candidates.values()) if candidates else {}
+        self._local = {key: node_id for key, node_id in candidates.items() if node_id in known}
         self._tax = writer.by_tax_key(taxes) if taxes else {}
         self._names = writer.by_name_key(names) if names else {}
 
     def local(self, value: str, kinds: tuple[str, ...], column: str) -> str:
         """The node that a bundle id of this dataset names; a RecordError when none or several."""
         value = value.strip()
-        found = [NODE_KINDS[k].make_id(self.dataset, value) for k in kinds]
-        found = [i for i in found if i in self._known]
+        found = [node_id for k in kinds if (node_id := self._local.get((k, value))) is not None]
         if len(found) == 1:
             return found[0]
         what = " or ".join(k.lower() for k in kinds)
@@ -133,7 +139,7 @@ class Context:
     def entity(self, value: str, column: str) -> str:
         """An entity named by bundle id, tax id or exact name (case and accents ignored)."""
         value = value.strip()
-        by_id = [i for k in ("Company", "Person", "Account") if (i := NODE_KINDS[k].make_id(self.dataset, value)) in self._known]
+        by_id = [i for k in _ENTITY_KINDS if (i := self._local.get((k, value))) is not None]
         for candidates in (by_id, sorted(self._tax.get(tax_key(value), {})), sorted(self._names.get(name_key(value), {}))):
             if len(candidates) == 1:
                 return candidates[0]
@@ -338,6 +344,8 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
     tick = (lambda done: progress(label, done, size)) if progress else None
     rejected: list[Rejection] = []
 
+    read = kept = 0
+
     def reject(row: Row, error: RecordError) -> None:
         report.rejected += 1
         writer.reject(source_id, row.line, error.column, error.reason, row.raw)
@@ -347,8 +355,8 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
     for batch in _batches(adapter.records(path, tick), _BATCH):
         if adapter.refs:
             ctx.prefetch(writer, [r for r in batch if r.error is None], adapter.refs)
+        read += len(batch)
         for row in batch:
-            report.read += 1
             if row.error is not None:
                 reject(row, row.error)
                 continue
@@ -360,8 +368,9 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
             except ValidationError as exc:
                 reject(row, validation_error(exc))
                 continue
-            report.kept += 1
+            kept += 1
             _write(writer, source_id, row.line, items)
+    report.read, report.kept = read, kept
     writer.finish_source(source_id, read=report.read, kept=report.kept, rejected=report.rejected)
     return report, rejected
 

@@ -23,8 +23,17 @@ class Row:
 
     line: int
     values: dict[str, str]
-    raw: str
+    fields: list[str]
     error: RecordError | None = None
+
+    @property
+    def raw(self) -> str:
+        """The record as CSV text, for the rejects file (built only for rejected rows)."""
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="").writerow(
+            [f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in self.fields]
+        )
+        return buf.getvalue()
 
 
 _SNAKE = re.compile(r"[^0-9a-z]+")
@@ -33,12 +42,6 @@ _SNAKE = re.compile(r"[^0-9a-z]+")
 def column_key(header: str) -> str:
     """Header names compare in snake_case: 'Tax ID' and 'tax_id' are one column."""
     return _SNAKE.sub("_", header.strip().lstrip("\ufeff").lower()).strip("_")
-
-
-def _raw(fields: list[str]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(fields)
-    return buf.getvalue()
 
 
 def read_csv(
@@ -79,25 +82,25 @@ def read_csv(
             except csv.Error as exc:
                 line = last_line + 1
                 last_line = reader.line_num
-                yield Row(line, {}, "", RecordError("*", f"cannot parse the row as CSV ({exc})"))
+                yield Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})"))
                 continue
             line = last_line + 1
             last_line = reader.line_num
             if not fields:
                 continue
-            raw = _raw(fields)
             if len(fields) != width:
                 if len(fields) == 1 and not fields[0].strip():
                     continue
                 error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
-                yield Row(line, {}, raw, error)
+                yield Row(line, {}, fields, error)
                 continue
+            values = dict(zip(columns, fields))
             try:
-                raw.encode("utf-8")
+                "".join(fields).encode("utf-8")
             except UnicodeEncodeError:
-                yield Row(line, {}, raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), _undecodable(columns, fields))
+                yield Row(line, {}, fields, _undecodable(columns, fields))
                 continue
-            yield Row(line, dict(zip(columns, fields)), raw)
+            yield Row(line, values, fields)
             seen += 1
             if progress is not None and seen % 2000 == 0:
                 progress(handle.tell())

@@ -51,10 +51,10 @@ CREATE TABLE statement (
     kind TEXT NOT NULL,
     tax_key TEXT,
     name_key TEXT,
-    props BLOB NOT NULL,
-    PRIMARY KEY (source_id, line, id)
-) WITHOUT ROWID;
-CREATE INDEX statement_id ON statement (id);
+    props BLOB NOT NULL
+);
+CREATE INDEX statement_source ON statement (source_id);
+CREATE INDEX statement_id ON statement (id, source_id, line);
 CREATE INDEX statement_tax ON statement (tax_key) WHERE tax_key IS NOT NULL;
 CREATE INDEX statement_name ON statement (name_key) WHERE name_key IS NOT NULL;
 CREATE TABLE link (
@@ -391,7 +391,7 @@ class Writer:
     def flush(self) -> None:
         db = self._db
         if self._statements:
-            db.executemany("INSERT OR IGNORE INTO statement VALUES (?, ?, ?, ?, ?, ?, ?)", self._statements)
+            db.executemany("INSERT INTO statement VALUES (?, ?, ?, ?, ?, ?, ?)", self._statements)
             self._statements.clear()
         if self._links:
             db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?, ?)", self._links)

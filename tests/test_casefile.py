@@ -1,0 +1,90 @@
+"""The case file: durable, versioned, atomic under SIGKILL, and honest about what it is."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graphinv import CaseError, CaseFile, ingest
+from graphinv.store import SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_with_a_fix(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    with sqlite3.connect(case) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(CaseError, match=r"written by a newer graphinv .*upgrade graphinv"):
+        CaseFile(case)
+
+
+def test_other_files_are_not_mistaken_for_cases(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(CaseError, match="not a graphinv case file"):
+        CaseFile(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not a database at all" * 100)
+    with pytest.raises(CaseError, match="not a graphinv case file"):
+        CaseFile(text)
+    with pytest.raises(CaseError, match="No such case file"):
+        CaseFile(tmp_path / "missing.graphinv")
+
+
+def test_version_grows_only_with_change(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle / "companies.csv"])
+    first = CaseFile(case).version
+    ingest(case, [small_bundle / "companies.csv"])
+    assert CaseFile(case).version == first
+    ingest(case, [small_bundle])
+    assert CaseFile(case).version == first + 1
+
+
+def _big_bundle(folder: Path, rows: int) -> Path:
+    folder.mkdir()
+    with open(folder / "companies.csv", "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["id", "name", "tax_id", "address", "employees"])
+        for i in range(rows):
+            out.writerow([f"K{i}", f"Empresa Número {i}, S.A. de C.V.", f"EMP{i:09d}", f"Calle {i % 977} {i % 31}, Col. Centro", i % 50])
+    return folder
+
+
+def test_sigkill_in_the_middle_of_an_ingest_leaves_the_case_unchanged(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    with CaseFile(case) as opened:
+        before = (opened.version, list(opened.nodes()), list(opened.links()), opened.sources())
+    big = _big_bundle(tmp_path / "big", 400_000)
+    journal = case.with_name(case.name + "-journal")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphinv", "ingest", str(case), str(big)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    # Wait until the transaction has really written to the file (a hot journal exists), then kill.
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.stat().st_size > 0:
+            time.sleep(0.5)
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the ingest finished before it could be killed; make the bundle larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+    with CaseFile(case) as opened:  # opening rolls the hot journal back
+        after = (opened.version, list(opened.nodes()), list(opened.links()), opened.sources())
+    assert after == before
+    with sqlite3.connect(case) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

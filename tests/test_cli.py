@@ -1,0 +1,77 @@
+"""The command line as a user meets it: exit codes, messages, the demo, and documented commands."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO, write_csv
+from graphinv.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "graphinv", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_demo_builds_the_fixture_case_and_summarises_it(tmp_path: Path) -> None:
+    result = run("demo", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "3 row(s) rejected" in result.stderr
+    assert "shipments.csv:114: quantity_kg" in result.stderr
+    assert re.search(r"Company\s*│\s*203", result.stdout)
+    assert re.search(r"Shipment\s*│\s*433", result.stdout)
+    assert (tmp_path / "demo" / "precursor-case.graphinv").exists()
+    again = run("demo", str(tmp_path / "demo"))
+    assert again.returncode == 0 and "Unchanged since the last ingest" in again.stdout
+
+
+def test_bad_rows_are_reported_with_location_and_strict_fails(tmp_path: Path, small_bundle: Path) -> None:
+    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "60"], ["P1", "C404", "5"]])
+    case = tmp_path / "case.graphinv"
+    strict = run("ingest", str(case), str(small_bundle), "--strict")
+    assert strict.returncode == 1
+    assert "ownership.csv:3: company_id: unknown reference 'C404'" in strict.stderr
+    assert "nothing was written" in strict.stderr
+    assert not case.exists()
+    lenient = run("ingest", str(case), str(small_bundle))
+    assert lenient.returncode == 0
+    assert "ownership.csv:3: company_id: unknown reference 'C404'" in lenient.stderr
+    assert "case.graphinv.rejects.csv" in lenient.stdout
+
+
+def test_errors_are_clean_messages_not_tracebacks(tmp_path: Path) -> None:
+    result = run("ingest", str(tmp_path / "c.graphinv"), str(tmp_path / "nowhere"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: No such file or folder")
+    assert "Traceback" not in result.stderr
+    (tmp_path / "c.graphinv").write_text("not a case")
+    result = run("export", str(tmp_path / "c.graphinv"))
+    assert result.returncode == 1 and "not a graphinv case file" in result.stderr
+    result = run("export", str(tmp_path / "c.graphinv"), "--format", "xml")
+    assert result.returncode == 1 and "Unknown export format 'xml' (available: jsonl)" in result.stderr
+
+
+COMMANDS = sorted(c.name for c in app.registered_commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_documented_and_its_help_ends_with_an_example(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert re.search(r"Example: graphinv " + command, result.output), result.output
+    assert f"graphinv {command}" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_first_screen_gives_both_setup_commands() -> None:
+    first_screen = "\n".join((REPO / "README.md").read_text(encoding="utf-8").splitlines()[:25])
+    assert "graphinv demo" in first_screen
+    assert "bash .ci/run" in first_screen
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m pytest" in ci and ".venv/bin/python -m pytest" in first_screen

@@ -1,0 +1,86 @@
+"""The networkx projection, its cache, and the JSON-lines export that round-trips it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+
+from graphinv import CaseFile, Company, ingest, load_graph, project, write_jsonl
+from graphinv.store import cache_dir
+
+
+def test_projection_keys_nodes_by_id_and_edges_by_relationship(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    graph = load_graph(case)
+    assert isinstance(graph, nx.MultiDiGraph)
+    c1 = Company.make_id("small", "C1")
+    assert graph.nodes[c1]["name"] == "Química Fina del Norte, S.A. de C.V."
+    assert graph.nodes[c1]["flagged"] is True
+    owners = {u: d["share_pct"] for u, _, k, d in graph.in_edges(c1, keys=True, data=True) if k == "OWNS"}
+    assert list(owners.values()) == [60.0]
+    edge = graph.get_edge_data(next(iter(owners)), c1, key="OWNS")
+    assert edge["sources"] == ["small:ownership.csv:2"]
+    assert graph.graph["dangling_links"] == 0
+
+
+def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle / "companies.csv"])
+    first = load_graph(case)
+    assert load_graph(case) is first
+    with CaseFile(case) as opened:
+        cached = cache_dir() / f"{opened.case_id}-v{opened.version}.pickle"
+    assert cached.exists()
+    # A new process reads the pickle instead of projecting again, and gets the same graph.
+    code = (
+        "import graphinv.store.graph as g, sys\n"
+        "g.project = lambda case: sys.exit('projected again')\n"
+        f"print(g.load_graph({str(case)!r}).number_of_nodes())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == first.number_of_nodes()
+
+    ingest(case, [small_bundle])
+    second = load_graph(case)
+    assert second is not first and second.number_of_nodes() > first.number_of_nodes()
+    assert not cached.exists()  # the stale version is dropped
+
+
+def test_jsonl_export_round_trips_the_graph(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    target = tmp_path / "case.jsonl"
+    count = write_jsonl(case, target)
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == count
+    rebuilt = nx.MultiDiGraph()
+    for obj in lines:
+        kind = obj.pop("type")
+        if kind == "node":
+            rebuilt.add_node(obj["id"], **obj)
+        else:
+            assert kind == "link" and {"rel", "source", "target", "sources"} <= obj.keys()
+            rebuilt.add_edge(obj["source"], obj["target"], key=obj["rel"], **obj)
+    with CaseFile(case) as opened:
+        original = project(opened)
+    assert dict(rebuilt.nodes(data=True)) == dict(original.nodes(data=True))
+    assert sorted(rebuilt.edges(keys=True, data=True), key=repr) == sorted(original.edges(keys=True, data=True), key=repr)
+    assert all(o["type"] == "node" for o in map(json.loads, target.read_text().splitlines()[: original.number_of_nodes()]))
+
+
+def test_cli_export_to_stdout(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    out = subprocess.run(
+        [sys.executable, "-m", "graphinv", "export", str(case), "--format", "jsonl", "-o", "-"],
+        capture_output=True, check=True,
+    )
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    write_jsonl(case, tmp_path / "x.jsonl")
+    assert rows == [json.loads(line) for line in (tmp_path / "x.jsonl").read_text().splitlines()]
+    assert {r["type"] for r in rows} == {"node", "link"}
