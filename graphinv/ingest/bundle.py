@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from graphinv.exc import RecordError
-from graphinv.ingest.core import Adapter, Context, Flag, Item, RefSpec, register
+from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register
 from graphinv.ingest.csvfile import Row, read_csv
 from graphinv.model import (
     RESERVED_PROPERTIES,
@@ -59,21 +59,38 @@ RELATIONS: dict[str, str] = {
 }
 
 
+_PLACES: dict[tuple[tuple[str, ...], type | None, str], tuple[bool, str]] = {}
+
+
+def _place(known: tuple[str, ...], model: type | None, column: str) -> tuple[bool, str]:
+    """Where a column's value goes: (is it a known column, under which key)."""
+    key = (known, model, column)
+    place = _PLACES.get(key)
+    if place is None:
+        fields = model.model_fields if model is not None else {}
+        if column in known:
+            place = (True, column)
+        elif column in RESERVED_PROPERTIES or column in fields:
+            place = (False, f"raw_{column}")
+        else:
+            place = (False, column)
+        _PLACES[key] = place
+    return place
+
+
 def _values(row: Row, known: tuple[str, ...], model: type | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Non-empty known values, and the unknown columns as properties (renamed if they clash)."""
     values: dict[str, str] = {}
     extras: dict[str, str] = {}
-    fields = set(model.model_fields) if model is not None else set()
     for column, value in row.values.items():
         value = value.strip()
         if not value:
             continue
-        if column in known:
-            values[column] = value
-        elif column in RESERVED_PROPERTIES or column in fields or column in known:
-            extras[f"raw_{column}"] = value
+        is_known, key = _place(known, model, column)
+        if is_known:
+            values[key] = value
         else:
-            extras[column] = value
+            extras[key] = value
     return values, extras
 
 
@@ -86,8 +103,11 @@ def _required(values: dict[str, str], column: str) -> str:
 
 def _address(holder_id: str, text: str) -> list[Item]:
     key = address_key(text)
-    node = Address(id=Address.make_id(key), name=text, text=text, normalized=key)
-    return [node, HasAddress(source=holder_id, target=node.id)]
+    address_id = Address.make_id(key)
+    return [
+        NodeStatement(address_id, Address.label, {"name": text, "text": text, "normalized": key}),
+        LinkStatement(HasAddress.rel, holder_id, address_id),
+    ]
 
 
 def _dates(values: dict[str, str], *columns: str) -> dict[str, Any]:
@@ -158,7 +178,7 @@ def map_account(row: Row, ctx: Context) -> list[Item]:
     items: list[Item] = [account]
     if "holder_id" in values:
         holder = ctx.local(values["holder_id"], ("Company", "Person"), "holder_id")
-        items.append(Holds(source=holder, target=account.id))
+        items.append(LinkStatement(Holds.rel, holder, account.id))
     return items
 
 
@@ -174,10 +194,15 @@ def map_flag(row: Row, ctx: Context) -> list[Item]:
     return [Flag(entity_id=entity, list=values.get("list", ctx.dataset), reason=values.get("reason"), date=date)]
 
 
-def _party(name: str, tax_id: str | None, jurisdiction: str | None) -> Company:
+def _party(name: str, tax_id: str | None, jurisdiction: str | None) -> NodeStatement:
     """A firm known only from how a customs clerk typed it: kept as typed, for resolution."""
     node_id = Company.make_id("customs-party", name_key(name), tax_key(tax_id or ""), (jurisdiction or "").upper())
-    return Company(id=node_id, name=name, tax_id=tax_id, jurisdiction=jurisdiction, registered=False)
+    props: dict[str, object] = {"name": name, "registered": False}
+    if tax_id:
+        props["tax_id"] = tax_id
+    if jurisdiction:
+        props["jurisdiction"] = jurisdiction
+    return NodeStatement(node_id, Company.label, props)
 
 
 _SHIPMENT_FIELDS = ("date", "product", "hs_code", "quantity_kg", "value_usd", "port", "origin_country", "bill_of_lading")
@@ -198,10 +223,10 @@ def map_shipment(row: Row, ctx: Context) -> list[Item]:
         items.append(party)
         importer = party.id
     if importer is not None:
-        items.append(Imported(source=importer, target=shipment.id))
+        items.append(LinkStatement(Imported.rel, importer, shipment.id))
     if "exporter" in values:
         exporter = _party(values["exporter"], None, values.get("exporter_country"))
-        items += [exporter, Exported(source=exporter.id, target=shipment.id)]
+        items += [exporter, LinkStatement(Exported.rel, exporter.id, shipment.id)]
     return items
 
 

@@ -24,6 +24,8 @@ __all__ = [
     "Context",
     "Flag",
     "Item",
+    "LinkStatement",
+    "NodeStatement",
     "FileReport",
     "IngestReport",
     "Progress",
@@ -54,7 +56,26 @@ class Flag:
     date: str | None = None
 
 
-Item = Node | Link | Flag
+@dataclass(frozen=True, slots=True)
+class NodeStatement:
+    """A node built only from values that were validated already (an address taken from a
+    validated row, a customs party): it is written as is, without a second validation."""
+
+    id: str
+    kind: str
+    props: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatement:
+    """A property-less link between ids the loop resolved (HAS_ADDRESS, HOLDS, IMPORTED, ...)."""
+
+    rel: str
+    source: str
+    target: str
+
+
+Item = Node | Link | Flag | NodeStatement | LinkStatement
 
 
 @dataclass(frozen=True)
@@ -381,21 +402,31 @@ _LINK_EXCLUDE = {"source", "target", "sources"}
 
 def _write(writer: Writer, source_id: int, line: int, items: Iterable[Item]) -> None:
     for item in items:
-        if isinstance(item, Node):
+        if isinstance(item, LinkStatement):
+            writer.link(source_id, line, item.rel, item.source, item.target, {})
+            continue
+        if isinstance(item, NodeStatement):
+            node_id, kind, props = item.id, item.kind, item.props
+        elif isinstance(item, Node):
+            node_id, kind = item.id, item.label
             props = item.model_dump(exclude=_NODE_EXCLUDE, exclude_none=True)
-            keyed = item.label in ("Company", "Person") and props.get("registered") is not False
-            tax = props.get("tax_id")
-            writer.statement(
-                source_id, line, item.id, item.label,
-                tax_key(tax) if keyed and tax else None,
-                name_key(item.name) if keyed else None,
-                props,
-            )
         elif isinstance(item, Link):
             props = item.model_dump(exclude=_LINK_EXCLUDE, exclude_none=True)
             writer.link(source_id, line, item.rel, item.source, item.target, props)
+            continue
         else:
             writer.flag(source_id, line, item.entity_id, item.list, item.reason, item.date)
+            continue
+        # Registry names and tax ids are looked up by flags and REFs; customs parties are not
+        # registry facts, so resolution, not a lookup, decides who they are.
+        keyed = kind in ("Company", "Person") and props.get("registered") is not False
+        tax = props.get("tax_id") if keyed else None
+        writer.statement(
+            source_id, line, node_id, kind,
+            tax_key(tax) if tax else None,  # type: ignore[arg-type]
+            name_key(props["name"]) if keyed else None,  # type: ignore[arg-type]
+            props,
+        )
 
 
 def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
