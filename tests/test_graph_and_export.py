@@ -28,6 +28,23 @@ def test_projection_keys_nodes_by_id_and_edges_by_relationship(tmp_path: Path, s
     assert graph.graph["dangling_links"] == 0
 
 
+def test_fast_projection_equals_what_networkx_own_methods_build(tmp_path: Path) -> None:
+    from conftest import FIXTURE
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [FIXTURE])
+    with CaseFile(case) as opened:
+        fast = project(opened)
+        slow = nx.MultiDiGraph()
+        slow.add_nodes_from((n["id"], n) for n in opened.nodes())
+        slow.add_edges_from((l["source"], l["target"], l["rel"], l) for l in opened.links())
+    assert dict(fast.nodes(data=True)) == dict(slow.nodes(data=True))
+    assert fast.adj == slow.adj and fast.pred == slow.pred
+    assert sorted(fast.edges(keys=True)) == sorted(slow.edges(keys=True))
+    assert fast.number_of_edges() == slow.number_of_edges() > 2000
+    assert fast.in_degree(next(iter(fast.nodes))) == slow.in_degree(next(iter(slow.nodes)))
+
+
 def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) -> None:
     case = tmp_path / "case.graphinv"
     ingest(case, [small_bundle / "companies.csv"])

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from graphinv.exc import GraphinvError, RecordError, SourceError
 from graphinv.ingest.csvfile import Row
+from graphinv.perf import gc_paused
 from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
 from graphinv.store.casefile import CaseFile, Rejection, Writer
 
@@ -274,7 +275,7 @@ def ingest(
     shown: list[str] = []
     total_rejected = 0
     try:
-        with store.writer() as writer:
+        with store.writer() as writer, gc_paused():
             for plan in plans:
                 report, rejected = _ingest_file(writer, plan, progress)
                 reports.append(report)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from graphinv.perf import gc_paused
+
 from graphinv.store.casefile import CaseFile
 
 __all__ = ["project", "load_graph", "cache_dir"]
@@ -21,17 +23,31 @@ def project(case: CaseFile) -> nx.MultiDiGraph:
     A link whose end is no longer stated by any source (its file was re-ingested without that
     row) stays in the case but is left out of the graph and counted in ``graph["dangling_links"]``.
     """
+    with gc_paused():
+        return _project(case)
+
+
+def _project(case: CaseFile) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph(case=str(case.path), case_id=case.case_id, version=case.version)
-    for node in case.nodes():
-        graph.add_node(node["id"], **node)
+    # networkx's add_edge costs ~20 µs an edge here (checks, factories, dict copies); filling
+    # its adjacency dicts directly, exactly as add_edge would, is ~5x faster at registry scale.
+    # tests/test_graph_and_export.py checks the result equals the one add_edge builds.
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    for attrs in case.nodes():
+        node_id = attrs["id"]
+        node[node_id] = attrs
+        succ[node_id] = {}
+        pred[node_id] = {}
     dangling = 0
-    nodes = graph._node  # plain dict membership: the hot loop of a million-link projection
     for link in case.links():
-        source, target = link["source"], link["target"]
-        if source not in nodes or target not in nodes:
+        source, target, rel = link["source"], link["target"], link["rel"]
+        if source not in node or target not in node:
             dangling += 1
             continue
-        graph.add_edge(source, target, key=link["rel"], **link)
+        keys = succ[source].get(target)
+        if keys is None:
+            keys = succ[source][target] = pred[target][source] = {}
+        keys[rel] = link
     graph.graph["dangling_links"] = dangling
     return graph
 
@@ -68,7 +84,7 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
     graph = None
     if cached.exists():
         try:
-            with open(cached, "rb") as handle:
+            with open(cached, "rb") as handle, gc_paused():
                 graph = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             graph = None
