@@ -22,7 +22,7 @@ import orjson
 
 from graphinv.exc import CaseError
 
-__all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "SCHEMA_VERSION", "APPLICATION_ID"]
+__all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID"]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
 SCHEMA_VERSION = 1
@@ -83,6 +83,24 @@ CREATE TABLE reject (
     raw TEXT NOT NULL,
     PRIMARY KEY (source_id, line, col)
 ) WITHOUT ROWID;
+CREATE TABLE decision (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('same', 'possible')),
+    rule TEXT NOT NULL,
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE TABLE alias (id TEXT PRIMARY KEY, canonical TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE judgement (
+    left_ref TEXT NOT NULL,
+    right_ref TEXT NOT NULL,
+    same INTEGER NOT NULL,
+    note TEXT,
+    origin TEXT NOT NULL,
+    PRIMARY KEY (left_ref, right_ref)
+) WITHOUT ROWID;
 """
 
 
@@ -119,6 +137,29 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True, order=True)
+class Decision:
+    """A resolution decision about two statement ids: merged ('same') or only 'possible'."""
+
+    a: str
+    b: str
+    verdict: str
+    rule: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """An analyst's ruling on two entities named by REF, which overrides the matcher."""
+
+    left_ref: str
+    right_ref: str
+    same: bool
+    note: str | None
+    origin: str
 
 
 def _now() -> str:
@@ -258,54 +299,113 @@ class CaseFile:
             out[rel] = n
         return out
 
-    def nodes(self) -> list[dict[str, Any]]:
-        """Every node, sorted by id: its statements merged (earliest wins per property), with flags."""
+    def aliases(self) -> dict[str, str]:
+        """Statement id → the id of the node resolution merged it into (merged ids only)."""
+        return dict(self._db.execute("SELECT id, canonical FROM alias"))
+
+    def decisions(self) -> list[Decision]:
+        rows = self._db.execute("SELECT a, b, verdict, rule, score, reason FROM decision ORDER BY a, b")
+        return [Decision(*row) for row in rows]
+
+    def judgements(self) -> list[Judgement]:
+        rows = self._db.execute("SELECT left_ref, right_ref, same, note, origin FROM judgement ORDER BY left_ref, right_ref")
+        return [Judgement(left, right, bool(same), note, origin) for left, right, same, note, origin in rows]
+
+    def nodes(self, *, resolved: bool = True) -> list[dict[str, Any]]:
+        """Every node, sorted by id: its statements merged (earliest wins per property), with flags.
+
+        With ``resolved`` (the default), statements of entities that resolution found to be one
+        are merged under one id too, and the node lists those ``merged_ids``. A node whose
+        statements spell its name differently lists the other spellings as ``aliases``.
+        ``resolved=False`` gives the nodes as the sources state them.
+        """
         prefixes = self._prefixes()
-        flags = self._flags(prefixes)
+        alias = self.aliases() if resolved else {}
+        flags = self._flags(prefixes, alias)
         # One sequential pass in storage order, which is (source, line) order, then a sort: far
         # faster than walking the id index, whose rows lie scattered over the file.
         merged: dict[str, dict[str, Any]] = {}
+        members: dict[str, dict[str, None]] = {}
         rows = self._db.execute("SELECT id, kind, source_id, line, props FROM statement ORDER BY rowid")
         for node_id, kind, source_id, line, props in rows:
-            _merge(merged, node_id, {"id": node_id, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
+            canonical = alias.get(node_id, node_id)
+            if canonical != node_id:
+                members.setdefault(canonical, {canonical: None})[node_id] = None
+            _merge(merged, canonical, {"id": canonical, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
+        for canonical, ids in members.items():
+            node = merged.get(canonical)
+            if node is not None:
+                node["merged_ids"] = sorted(ids)
         return [_finish_node(merged[k], flags) for k in sorted(merged)]
 
-    def links(self) -> list[dict[str, Any]]:
-        """Every link, one per (rel, source, target), sorted so: statements merged like nodes."""
+    def links(self, *, resolved: bool = True) -> list[dict[str, Any]]:
+        """Every link, one per (rel, source, target), sorted so: statements merged like nodes.
+
+        Resolved, the ends are the merged nodes' ids, and uncertain matches appear as
+        ``POSSIBLY_SAME_AS`` links carrying their score and reason.
+        """
         prefixes = self._prefixes()
+        alias = self.aliases() if resolved else {}
         merged: dict[tuple[str, str, str], dict[str, Any]] = {}
         rows = self._db.execute("SELECT rel, src, dst, source_id, line, props FROM link")
         for rel, src, dst, source_id, line, props in rows:
-            head = {"rel": rel, "source": src, "target": dst}
-            _merge(merged, (rel, src, dst), head, f"{prefixes[source_id]}:{line}", props)
+            source, target = alias.get(src, src), alias.get(dst, dst)
+            if source == target and src != dst:
+                continue  # both ends were found to be one entity: the link says nothing more
+            head = {"rel": rel, "source": source, "target": target}
+            _merge(merged, (rel, source, target), head, f"{prefixes[source_id]}:{line}", props)
+        if resolved:
+            for d in self.decisions():
+                a, b = sorted((alias.get(d.a, d.a), alias.get(d.b, d.b)))
+                if d.verdict != "possible" or a == b:
+                    continue
+                key = ("POSSIBLY_SAME_AS", a, b)
+                if key not in merged:
+                    merged[key] = {
+                        "rel": "POSSIBLY_SAME_AS", "source": a, "target": b,
+                        "sources": [f"graphinv:resolve:{d.rule}"], "score": d.score, "reason": d.reason,
+                    }
         return [merged[k] for k in sorted(merged)]
 
-    def _flags(self, prefixes: dict[int, str]) -> dict[str, list[tuple[str, str]]]:
+    def _flags(self, prefixes: dict[int, str], alias: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
         out: dict[str, list[tuple[str, str]]] = {}
         rows = self._db.execute(
-            "SELECT entity_id, list, reason, date, source_id, line FROM flag ORDER BY entity_id, source_id, line"
+            "SELECT entity_id, list, reason, date, source_id, line FROM flag ORDER BY source_id, line, entity_id"
         )
         for entity_id, name, reason, date, source_id, line in rows:
             ref = f"{prefixes[source_id]}:{line}"
             detail = " ".join(part for part in (name, date and f"({date})", reason and f"- {reason}") if part)
-            out.setdefault(entity_id, []).append((name, f"{detail} [{ref}]"))
+            out.setdefault(alias.get(entity_id, entity_id), []).append((name, f"{detail} [{ref}]"))
         return out
 
 
 def _merge(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str, Any], ref: str, props: bytes) -> None:
     current = merged.get(key)
+    values = orjson.loads(props)
     if current is None:
         head["sources"] = [ref]
-        head.update(orjson.loads(props))
+        head.update(values)
         merged[key] = head
         return
-    for name, value in orjson.loads(props).items():
+    # A customs spelling merged into a registry firm must not make the firm "unregistered":
+    # the node is registered as soon as one of its statements comes from a registry.
+    if current.get("registered") is False and values.get("registered") is not False:
+        del current["registered"]
+    elif values.get("registered") is False and "registered" not in current:
+        values.pop("registered")
+    if "name" in values and values["name"] != current.get("name"):
+        current.setdefault("_names", []).append(values["name"])
+    for name, value in values.items():
         current.setdefault(name, value)
     if ref not in current["sources"]:
         current["sources"].append(ref)
 
 
 def _finish_node(node: dict[str, Any], flags: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    names = node.pop("_names", None)
+    if names:
+        # Every other spelling the sources used (customs clerks, other registries): searchable.
+        node["aliases"] = sorted(set(names) - {node.get("name")})
     entries = flags.get(node["id"], [])
     node["flags"] = sorted({name for name, _ in entries})
     node["flagged"] = bool(entries)
@@ -352,6 +452,37 @@ class Writer:
         )
         self.changed = True
         return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def replace_resolution(self, decisions: Iterable[Decision], aliases: dict[str, str]) -> None:
+        """Put this resolution run's decisions and id map in place of the previous run's."""
+        decisions = sorted(set(decisions))
+        before = [Decision(*row) for row in self._db.execute(
+            "SELECT a, b, verdict, rule, score, reason FROM decision ORDER BY a, b, verdict, rule, score, reason"
+        )]
+        before_alias = dict(self._db.execute("SELECT id, canonical FROM alias"))
+        if before == decisions and before_alias == aliases:
+            return
+        self._db.execute("DELETE FROM decision")
+        self._db.execute("DELETE FROM alias")
+        self._db.executemany(
+            "INSERT INTO decision VALUES (?, ?, ?, ?, ?, ?)",
+            [(d.a, d.b, d.verdict, d.rule, d.score, d.reason) for d in decisions],
+        )
+        self._db.executemany("INSERT INTO alias VALUES (?, ?)", sorted(aliases.items()))
+        self.changed = True
+
+    def judge(self, judgements: Iterable[Judgement]) -> None:
+        """Record analysts' rulings; a later ruling on the same pair replaces the earlier one."""
+        for j in judgements:
+            left, right = sorted((j.left_ref, j.right_ref))
+            cur = self._db.execute(
+                "INSERT INTO judgement VALUES (?, ?, ?, ?, ?) ON CONFLICT (left_ref, right_ref) DO UPDATE SET "
+                "same = excluded.same, note = excluded.note, origin = excluded.origin "
+                "WHERE same IS NOT excluded.same OR note IS NOT excluded.note OR origin IS NOT excluded.origin",
+                (left, right, int(j.same), j.note, j.origin),
+            )
+            if cur.rowcount:
+                self.changed = True
 
     def finish_source(self, source_id: int, *, read: int, kept: int, rejected: int) -> None:
         self._db.execute(
