@@ -59,38 +59,36 @@ RELATIONS: dict[str, str] = {
 }
 
 
-_PLACES: dict[tuple[tuple[str, ...], type | None, str], tuple[bool, str]] = {}
+_PLACES: dict[tuple[tuple[str, ...], type | None], dict[str, tuple[bool, str]]] = {}
 
 
 def _place(known: tuple[str, ...], model: type | None, column: str) -> tuple[bool, str]:
     """Where a column's value goes: (is it a known column, under which key)."""
-    key = (known, model, column)
-    place = _PLACES.get(key)
-    if place is None:
-        fields = model.model_fields if model is not None else {}
-        if column in known:
-            place = (True, column)
-        elif column in RESERVED_PROPERTIES or column in fields:
-            place = (False, f"raw_{column}")
-        else:
-            place = (False, column)
-        _PLACES[key] = place
-    return place
+    fields = model.model_fields if model is not None else {}
+    if column in known:
+        return True, column
+    if column in RESERVED_PROPERTIES or column in fields:
+        return False, f"raw_{column}"
+    return False, column
 
 
 def _values(row: Row, known: tuple[str, ...], model: type | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Non-empty known values, and the unknown columns as properties (renamed if they clash)."""
     values: dict[str, str] = {}
     extras: dict[str, str] = {}
+    # The hot loop of every ingest: placements are looked up in a per-kind dict, not recomputed.
+    places = _PLACES.setdefault((known, model), {})
     for column, value in row.values.items():
         value = value.strip()
         if not value:
             continue
-        is_known, key = _place(known, model, column)
-        if is_known:
-            values[key] = value
+        place = places.get(column)
+        if place is None:
+            place = places[column] = _place(known, model, column)
+        if place[0]:
+            values[place[1]] = value
         else:
-            extras[key] = value
+            extras[place[1]] = value
     return values, extras
 
 
