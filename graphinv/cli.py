@@ -14,7 +14,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from graphinv.exc import GraphinvError
-from graphinv.ingest import IngestReport, StrictIngestError, adapters, ingest
+from graphinv.ingest import IngestReport, adapters, ingest
+from graphinv.resolve import ResolveReport, resolve
 from graphinv.store import CaseFile
 
 __all__ = ["app", "main"]
@@ -101,8 +102,9 @@ def ingest_command(
         Optional[str], typer.Option(help=f"What a single file holds: {', '.join(adapters())}.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail and write nothing if any row is rejected.")] = False,
+    no_resolve: Annotated[bool, typer.Option("--no-resolve", help="Skip entity resolution after the ingest.")] = False,
 ) -> None:
-    """Load a bundle folder (or single files) into the case, in one transaction.
+    """Load a bundle folder (or single files) into the case, in one transaction, then resolve it.
 
     Every rejected row is reported as file:line: column: reason and written to CASE.rejects.csv;
     the rest is kept. Ingesting the same files again changes nothing.
@@ -112,13 +114,51 @@ def ingest_command(
     try:
         with _progress() as tick:
             report = ingest(case, sources, dataset=dataset, kind=kind, strict=strict, progress=tick)  # type: ignore[arg-type]
-    except StrictIngestError as exc:
-        raise _fail(exc) from None
+        resolution = None if no_resolve else resolve(case)
     except GraphinvError as exc:
         raise _fail(exc) from None
     _print_ingest(report)
+    if resolution is not None:
+        _print_resolution(resolution)
     with CaseFile(case) as opened:
         _print_counts(opened.counts())
+
+
+def _print_resolution(report: ResolveReport) -> None:
+    merged = ", ".join(f"{n} by {rule}" for rule, n in report.merged.items()) or "none"
+    out.print(
+        f"Resolved: {report.entities_before:,} records → {report.entities_after:,} entities "
+        f"(merges: {merged}; {report.possible} uncertain match(es) kept as POSSIBLY_SAME_AS"
+        + (f"; {report.kept_apart} kept apart" if report.kept_apart else "")
+        + (f"; {report.judgements} judgement(s) applied" if report.judgements else "")
+        + "). Review: graphinv query CASE matches"
+    )
+    for stale in report.stale_judgements:
+        err.print(f"warning: {stale}", markup=False)
+
+
+@app.command("resolve")
+def resolve_command(
+    case: CaseArg,
+    judgements: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV or YAML of left,right,verdict (same|not-same),note: your rulings, kept in the case."),
+    ] = None,
+) -> None:
+    """Resolve the case again: same firm or person however spelled, one address per building.
+
+    Deterministic and re-runnable; judgements override the matcher both ways and are kept in the
+    case, so they survive re-ingest.
+
+    Example: graphinv resolve case.graphinv --judgements rulings.csv
+    """
+    try:
+        report = resolve(case, judgements=judgements)
+    except GraphinvError as exc:
+        raise _fail(exc) from None
+    _print_resolution(report)
+    if not report.changed:
+        out.print("Nothing changed since the last resolution.")
 
 
 EXPORT_FORMATS = ("jsonl",)
@@ -165,6 +205,7 @@ def demo_command(
     except GraphinvError as exc:
         raise _fail(exc) from None
     _print_ingest(result.ingest)
+    _print_resolution(result.resolution)
     _print_counts(result.counts)
     out.print(f"Case file: {result.case}")
 

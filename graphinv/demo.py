@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphinv.ingest import IngestReport, Progress, ingest
+from graphinv.resolve import ResolveReport, resolve
 from graphinv.store import CaseFile
 
 __all__ = ["DemoResult", "fixture_dir", "run_demo"]
@@ -24,6 +25,7 @@ def fixture_dir() -> Path:
 class DemoResult:
     case: Path
     ingest: IngestReport
+    resolution: ResolveReport
     counts: dict[str, int]
 
 
@@ -33,6 +35,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "graphinv-demo", *, progress: Pro
     folder.mkdir(parents=True, exist_ok=True)
     case = folder / "precursor-case.graphinv"
     report = ingest(case, [fixture_dir()], dataset="precursor-case", progress=progress)
+    resolution = resolve(case)
     with CaseFile(case) as opened:
         counts = opened.counts()
-    return DemoResult(case=case, ingest=report, counts=counts)
+    return DemoResult(case=case, ingest=report, resolution=resolution, counts=counts)

@@ -102,3 +102,13 @@ def test_links_by_kind(nodes: list[dict], links: list[dict]) -> None:
     assert sum(1 for n in importers if n.get("registered") is False) == 33
     c014 = [l for l in links if l["rel"] == "IMPORTED" and l["source"] == bundle["C014"]]
     assert len(c014) >= 5
+
+
+def test_shipments_carry_their_canonical_chemical(nodes: list[dict]) -> None:
+    shipments = [n for n in nodes if n["kind"] == "Shipment"]
+    chemicals = Counter(n.get("chemical") for n in shipments)
+    # fixtures/README.md §7: 35 new-importer rows + 28 (C006) + 17 (C027), in four spellings.
+    assert chemicals["4-piperidone"] == 80
+    spellings = {n["product"] for n in shipments if n.get("chemical") == "4-piperidone"}
+    assert {"4-Piperidona", "4 PIPERIDONA MONOHIDRATO CLORHIDRATO", "4-piperidone hydrochloride", "Piperidin-4-one"} <= spellings
+    assert chemicals["1-boc-4-piperidone"] == 9  # C129 3 + C083 6: a different chemical

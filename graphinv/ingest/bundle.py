@@ -10,6 +10,7 @@ from typing import Any
 from graphinv.exc import RecordError
 from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register
 from graphinv.ingest.csvfile import Row, read_csv
+from graphinv.resolve.chemicals import canonical_chemical
 from graphinv.model import (
     RESERVED_PROPERTIES,
     Account,
@@ -210,6 +211,9 @@ def map_shipment(row: Row, ctx: Context) -> list[Item]:
     values, extras = _values(row, BUNDLE_COLUMNS["shipments"], Shipment)
     local = _required(values, "id")
     fields = {k: values[k] for k in _SHIPMENT_FIELDS if k in values}
+    chemical = canonical_chemical(values.get("product"), values.get("hs_code"))
+    if chemical is not None:
+        fields["chemical"] = chemical
     parties = {k: values[k] for k in ("importer", "importer_tax_id", "exporter", "exporter_country") if k in values}
     name = " ".join(v for v in (values.get("product"), values.get("date")) if v) or local
     shipment = Shipment(id=Shipment.make_id(ctx.dataset, local), name=name, bundle_id=local, **fields, **parties, **extras)

@@ -1,3 +1,5 @@
 """Resolve: normalisation of names, tax ids, addresses and chemicals, and entity resolution."""
 
-__all__: list[str] = []
+from graphinv.resolve.resolution import JudgementError, ResolveReport, read_judgements, resolve
+
+__all__ = ["JudgementError", "ResolveReport", "read_judgements", "resolve"]

@@ -289,14 +289,28 @@ class CaseFile:
             yield Rejection(*row)
 
     def counts(self) -> dict[str, int]:
-        """Distinct nodes per kind and links per relationship type, as the graph will hold them."""
+        """Nodes per kind and links per relationship type, as the resolved graph holds them."""
         out: dict[str, int] = {}
-        for kind, n in self._db.execute("SELECT kind, COUNT(DISTINCT id) FROM statement GROUP BY kind ORDER BY kind"):
+        for kind, n in self._db.execute(
+            "SELECT s.kind, COUNT(DISTINCT COALESCE(a.canonical, s.id)) FROM statement s "
+            "LEFT JOIN alias a ON a.id = s.id GROUP BY s.kind ORDER BY s.kind"
+        ):
             out[kind] = n
+        # A one-off sort, cheaper than keeping an index on (rel, src, dst) up to date on every ingest.
         for rel, n in self._db.execute(
-            "SELECT rel, COUNT(*) FROM (SELECT DISTINCT rel, src, dst FROM link) GROUP BY rel ORDER BY rel"
-        ):  # a one-off sort, cheaper than keeping an index on (rel, src, dst) up to date on every ingest
+            "SELECT rel, COUNT(*) FROM (SELECT DISTINCT l.rel, COALESCE(a.canonical, l.src) AS s, "
+            "COALESCE(b.canonical, l.dst) AS d FROM link l LEFT JOIN alias a ON a.id = l.src "
+            "LEFT JOIN alias b ON b.id = l.dst WHERE l.src = l.dst OR COALESCE(a.canonical, l.src) != "
+            "COALESCE(b.canonical, l.dst)) GROUP BY rel ORDER BY rel"
+        ):
             out[rel] = n
+        possible = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT MIN(s, d), MAX(s, d) FROM (SELECT COALESCE(a.canonical, x.a) AS s, "
+            "COALESCE(b.canonical, x.b) AS d FROM decision x LEFT JOIN alias a ON a.id = x.a "
+            "LEFT JOIN alias b ON b.id = x.b WHERE x.verdict = 'possible') WHERE s != d)"
+        ).fetchone()[0]
+        if possible:
+            out["POSSIBLY_SAME_AS"] = possible
         return out
 
     def aliases(self) -> dict[str, str]:

@@ -1,0 +1,691 @@
+"""Entity matching: which records name the same firm or person, with a score and a reason.
+
+Pure functions over :class:`Candidate` records, no I/O. The lead's ``resolve`` turns the result
+into decisions in the case file.
+
+How a decision is reached, in order:
+
+1. **Identifiers.** Records of one kind with the same normalised tax id, or the same
+   registration number (within one country), are one entity (rules ``same-tax-id``,
+   ``same-registration-number``).
+2. **Blocking.** Every record that no tax id anchors yet is compared only with names that share a
+   block with it: one of its rarest words, a pair of its rare words, a one-letter-deleted form of
+   its rarest words (typos), or the first letters of the name with spaces removed. Blocks larger
+   than a cap are skipped, so the work grows with the number of records, not its square.
+3. **Scoring.** Names are compared without their legal form, word by word: each word is aligned
+   with its most similar counterpart (rapidfuzz OSA distance, so one-letter typos and swaps
+   still align), and every word counts by its rarity (IDF over the distinct names of the case),
+   so dropping "Industrial" costs little and dropping "Fina" costs a lot. Address keys, dates,
+   countries and legal forms then raise or lower the score.
+4. **Decisions.** A record with no tax id attaches to the best-scoring entity above
+   ``merge_at`` — unless a *different* entity (one it could not also join: another tax id)
+   scores within ``margin`` of it; then it attaches to neither and both become possible matches.
+   Two registry records (or two persons) need a corroborating address or date on top of the name.
+
+**Transitive safety.** The lead union-finds the merge pairs, so a pair is emitted only when our
+own union-find accepted it: merges are applied best first, and a merge is refused when the joined
+entity would hold two different tax ids, two registration numbers of one country, two countries,
+or (persons) two birth dates. Every emitted pair therefore joins two entities that were
+compatible at that moment, and the union of all emitted pairs is exactly our clusters: no chain
+of pairs can connect two firms with different tax ids. A refused merge is reported as a possible
+match whose reason says what it conflicts with.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from graphinv.resolve.normalize import (
+    STOPWORDS,
+    is_placeholder_tax_id,
+    legal_form_family,
+    name_tokens,
+    normalize_address,
+    normalize_tax_id,
+    split_legal_form,
+    strip_person_titles,
+)
+
+__all__ = [
+    "Candidate",
+    "Match",
+    "match",
+    "name_similarity",
+    "address_keys",
+    "clusters",
+    "DEFAULT_MERGE_AT",
+    "DEFAULT_POSSIBLE_AT",
+]
+
+DEFAULT_MERGE_AT = 0.90
+DEFAULT_POSSIBLE_AT = 0.75
+
+# Blocks bigger than this are too common a word to say anything; skipping them is what keeps
+# blocking linear (a firm whose every word is common still meets its twins through word pairs).
+_BLOCK_CAP = 400
+# Token pairs below this similarity are not aligned at all.
+_TOKEN_ALIGN_AT = 0.6
+_ONE_TYPO = 0.92
+# rapidfuzz token_sort_ratio a block mate needs before the word-by-word score is computed
+_PREFILTER_AT = 70
+_ADDRESS_BONUS = 0.05
+_ADDRESS_PENALTY = 0.10
+_DATE_BONUS = 0.05
+_DATE_PENALTY = 0.15
+_FORM_PENALTY = 0.05
+_MAX_POSSIBLE_PER_ENTITY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One record to resolve: a registry row, a customs party, a watchlist name, an officer.
+
+    ``registered`` is False for a free-text spelling (a customs clerk's importer name): such a
+    record may attach to a registry entity on its name alone; two registry records need more.
+    """
+
+    id: str
+    kind: str
+    name: str
+    tax_id: str | None = None
+    registration_number: str | None = None
+    country: str | None = None
+    address: str | None = None
+    date: str | None = None
+    registered: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Two records judged the same (a merge) or perhaps the same (a possible match); ``a < b``."""
+
+    a: str
+    b: str
+    score: float
+    rule: str
+    reason: str
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Name:
+    kind: str
+    text: str  # folded, legal form dropped, titles dropped
+    tokens: tuple[str, ...]  # significant words (no stopwords)
+    weights: tuple[float, ...]
+    digits: frozenset[str]
+    spaceless: str
+    sort_key: str  # significant words sorted, for the cheap pre-filter
+
+
+def _core_name(kind: str, name: str) -> tuple[str, str | None]:
+    if kind == "Person":
+        return " ".join(strip_person_titles(name_tokens(name))), None
+    core, form = split_legal_form(name)
+    return core, form
+
+
+def _significant(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.split() if t not in STOPWORDS)
+
+
+def _token_sim(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if a[:1].isdigit() or b[:1].isdigit():
+        return 0.0  # numbers in names ("Torre 2", "3M") must agree exactly
+    if len(a) == 1 or len(b) == 1:
+        # an initial against a word: "H." for "Hassan"
+        return 0.9 if a[0] == b[0] else 0.0
+    d = OSA.distance(a, b)
+    if d == 1 and min(len(a), len(b)) >= 4:
+        return _ONE_TYPO  # one slip of the clerk's finger in a real word
+    return 1.0 - d / max(len(a), len(b))
+
+
+def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
+    """IDF-weighted word alignment of two names, 0–1, and the words left unmatched."""
+    ta, tb = a.tokens, b.tokens
+    if not ta or not tb:
+        return (1.0 if a.text == b.text else 0.0), []
+    wa, wb = a.weights, b.weights
+    num = den = 0.0
+    free_b: dict[str, list[int]] = {}
+    for j in range(len(tb) - 1, -1, -1):
+        free_b.setdefault(tb[j], []).append(j)
+    used_b: set[int] = set()
+    rest_a: list[int] = []
+    for i, x in enumerate(ta):
+        slots = free_b.get(x)
+        if slots:
+            j = slots.pop()
+            used_b.add(j)
+            w = wa[i] if wa[i] < wb[j] else wb[j]
+            num += 2 * w
+            den += 2 * w
+        else:
+            rest_a.append(i)
+    rest_b = [j for j in range(len(tb)) if j not in used_b]
+    unmatched: list[str] = []
+    if rest_a and rest_b:
+        pairs = []
+        for i in rest_a:
+            for j in rest_b:
+                s = _token_sim(ta[i], tb[j])
+                if s >= _TOKEN_ALIGN_AT:
+                    pairs.append((s, i, j))
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        done_a: set[int] = set()
+        for s, i, j in pairs:
+            if i in done_a or j in used_b:
+                continue
+            done_a.add(i)
+            used_b.add(j)
+            w = wa[i] if wa[i] < wb[j] else wb[j]
+            num += 2 * w * s
+            den += 2 * w
+        rest_a = [i for i in rest_a if i not in done_a]
+        rest_b = [j for j in rest_b if j not in used_b]
+    for i in rest_a:
+        den += wa[i]
+        unmatched.append(ta[i])
+    for j in rest_b:
+        den += wb[j]
+        unmatched.append(tb[j])
+    return (num / den if den else 0.0), unmatched
+
+
+def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
+    if a.text == b.text:
+        return 1.0, "same name"
+    score, unmatched = _align(a, b)
+    how = f"names {score:.2f} alike"
+    # Words run together or split ("AGRO INSUMOS" / "AGROINSUMOS") fool word alignment only.
+    if a.digits == b.digits and a.spaceless and b.spaceless:
+        joined = fuzz.ratio(a.spaceless, b.spaceless) / 100
+        if joined >= 0.95 and joined > score:
+            score, how = joined, f"names {joined:.2f} alike letter by letter"
+            unmatched = []
+    if a.digits != b.digits:
+        score = min(score, DEFAULT_POSSIBLE_AT)
+        how += " (numbers differ)"
+    if unmatched:
+        how += " (unmatched: " + ", ".join(sorted(unmatched)[:4]) + ")"
+    return score, how
+
+
+def name_similarity(kind: str, a: str, b: str) -> float:
+    """The name score of two spellings on their own, with every word weighted equally (0–1)."""
+    na, nb = _make_name(kind, _core_name(kind, a)[0], None), _make_name(kind, _core_name(kind, b)[0], None)
+    return _name_score(na, nb)[0]
+
+
+def _make_name(kind: str, text: str, df: dict[str, int] | None, total: int = 1) -> _Name:
+    tokens = _significant(text)
+    if df is None:
+        weights = tuple(0.3 if len(t) == 1 else 1.0 for t in tokens)
+    else:
+        # Squared IDF: a word on every tenth firm ("Industrial", "del Centro") barely counts,
+        # a word only this firm has dominates.
+        weights = tuple(
+            (0.3 if len(t) == 1 else 1.0) * math.log(1.0 + total / df.get(t, 1)) ** 2 for t in tokens
+        )
+    return _Name(
+        kind=kind,
+        text=text,
+        tokens=tokens,
+        weights=weights,
+        digits=frozenset(t for t in tokens if t[:1].isdigit()),
+        spaceless="".join(tokens),
+        sort_key=" ".join(sorted(tokens)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Entities (clusters of records) under a constrained union-find
+# --------------------------------------------------------------------------------------------
+
+
+class _Entities:
+    """Union-find whose clusters never hold two tax ids, two countries, or two birth dates."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.tax: list[frozenset[str]] = [frozenset()] * n
+        self.reg: list[frozenset[tuple[str, str]]] = [frozenset()] * n
+        self.country: list[frozenset[str]] = [frozenset()] * n
+        self.dates: list[frozenset[str]] = [frozenset()] * n
+        self.addresses: list[frozenset[str]] = [frozenset()] * n
+        self.registered: list[bool] = [False] * n
+        self.person: list[bool] = [False] * n
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def conflict(self, ra: int, rb: int) -> str | None:
+        """Why the two entities can never be one, or None."""
+        ta, tb = self.tax[ra], self.tax[rb]
+        if ta and tb and ta != tb:
+            return f"different tax ids ({', '.join(sorted(ta | tb))})"
+        if self.reg[ra] and self.reg[rb]:
+            by_country: dict[str, set[str]] = defaultdict(set)
+            for country, number in self.reg[ra] | self.reg[rb]:
+                by_country[country].add(number)
+            clash = [c for c, numbers in by_country.items() if len(numbers) > 1]
+            if clash:
+                return "different registration numbers"
+        ca, cb = self.country[ra], self.country[rb]
+        if ca and cb and not (ca & cb):
+            return f"different countries ({', '.join(sorted(ca | cb))})"
+        if self.person[ra] and _dates_conflict(self.dates[ra], self.dates[rb]):
+            return f"different birth dates ({', '.join(sorted(self.dates[ra] | self.dates[rb]))})"
+        return None
+
+    def union(self, ra: int, rb: int) -> int:
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.tax[ra] |= self.tax[rb]
+        self.reg[ra] |= self.reg[rb]
+        self.country[ra] |= self.country[rb]
+        self.dates[ra] |= self.dates[rb]
+        self.addresses[ra] |= self.addresses[rb]
+        self.registered[ra] = self.registered[ra] or self.registered[rb]
+        return ra
+
+
+def _date_agrees(a: str, b: str) -> bool:
+    # "1965" agrees with "1965-09-21": a vaguer date is not a contradiction.
+    return a.startswith(b) or b.startswith(a)
+
+
+def _dates_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a and b) and not any(_date_agrees(x, y) for x in a for y in b)
+
+
+def _dates_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    return any(len(x) >= 10 and len(y) >= 10 and x == y for x in a for y in b)
+
+
+# --------------------------------------------------------------------------------------------
+# Blocking
+# --------------------------------------------------------------------------------------------
+
+
+def _deletions(token: str) -> list[str]:
+    return [token[:i] + token[i + 1:] for i in range(len(token))]
+
+
+def _block_keys(name: _Name, df: dict[str, int]) -> list[str]:
+    toks = sorted({t for t in name.tokens if len(t) > 1}, key=lambda t: (df.get(t, 1), t))
+    keys = [f"{name.kind}\x1ft\x1f{t}" for t in toks[:3]]
+    rare = toks[:4]
+    for i in range(len(rare)):
+        for j in range(i + 1, len(rare)):
+            x, y = sorted((rare[i], rare[j]))
+            keys.append(f"{name.kind}\x1fp\x1f{x}\x1f{y}")
+    for t in toks[:2]:
+        if len(t) >= 5:
+            keys.extend(f"{name.kind}\x1fd\x1f{d}" for d in _deletions(t))
+    if len(name.spaceless) >= 6:
+        keys.append(f"{name.kind}\x1fs\x1f{name.spaceless[:7]}")
+    if not toks and name.text:
+        keys.append(f"{name.kind}\x1fx\x1f{name.text}")
+    return keys
+
+
+# --------------------------------------------------------------------------------------------
+# Matching
+# --------------------------------------------------------------------------------------------
+
+
+def _norm_country(value: str | None) -> str:
+    return (value or "").strip().upper()
+
+
+def match(
+    candidates: Iterable[Candidate],
+    *,
+    merge_at: float = DEFAULT_MERGE_AT,
+    possible_at: float = DEFAULT_POSSIBLE_AT,
+    margin: float = 0.05,
+) -> tuple[list[Match], list[Match]]:
+    """``(merges, possible)`` over the candidates, each sorted by ``(a, b)``.
+
+    ``merges`` are pairs the caller may union-find freely (see the module docstring);
+    ``possible`` are pairs scoring at least ``possible_at`` that were not merged, at most three
+    per entity, best first — the ``POSSIBLY_SAME_AS`` links.
+    """
+    recs: list[Candidate] = sorted(candidates, key=lambda c: c.id)
+    n = len(recs)
+    ids = [c.id for c in recs]
+    ent = _Entities(n)
+    merges: list[Match] = []
+
+    # ---- per-record fields ------------------------------------------------------------------
+    name_index: dict[tuple[str, str], int] = {}
+    rec_name: list[int] = [0] * n
+    rec_form: list[str | None] = [None] * n
+    name_texts: list[tuple[str, str]] = []
+    for i, c in enumerate(recs):
+        core, form = _core_name(c.kind, c.name)
+        key = (c.kind, core)
+        idx = name_index.get(key)
+        if idx is None:
+            idx = name_index[key] = len(name_texts)
+            name_texts.append(key)
+        rec_name[i] = idx
+        rec_form[i] = legal_form_family(form)
+        tax = normalize_tax_id(c.tax_id)
+        if tax and not is_placeholder_tax_id(tax):
+            ent.tax[i] = frozenset((tax,))
+        reg = normalize_tax_id(c.registration_number)
+        country = _norm_country(c.country)
+        if reg and not is_placeholder_tax_id(reg):
+            ent.reg[i] = frozenset(((country, reg),))
+        if country:
+            ent.country[i] = frozenset((country,))
+        if c.date:
+            ent.dates[i] = frozenset((c.date.strip(),))
+        if c.address and c.address.strip():
+            ent.addresses[i] = frozenset((normalize_address(c.address).key,))
+        ent.registered[i] = c.registered
+        ent.person[i] = c.kind == "Person"
+
+    # ---- 1. identifiers -----------------------------------------------------------------------
+    def join_by(groups: dict[tuple, list[int]], rule: str, label: str) -> None:
+        for key in sorted(groups):
+            members = groups[key]
+            if len(members) < 2:
+                continue
+            head = members[0]
+            for other in members[1:]:
+                ra, rb = ent.find(head), ent.find(other)
+                if ra == rb:
+                    continue
+                why = ent.conflict(ra, rb)
+                if why is not None:
+                    continue
+                ent.union(ra, rb)
+                merges.append(Match(ids[head], ids[other], 1.0, rule, f"same {label} {key[-1]}"))
+
+    by_tax: dict[tuple, list[int]] = defaultdict(list)
+    by_reg: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(recs):
+        for tax in ent.tax[i]:
+            by_tax[(c.kind, tax)].append(i)
+        for country, reg in ent.reg[i]:
+            by_reg[(c.kind, country, reg)].append(i)
+    join_by(by_tax, "same-tax-id", "tax id")
+    join_by(by_reg, "same-registration-number", "registration number")
+
+    # A customs clerk's spelling typed twice is one party: fold identical free-text spellings
+    # (no identifier, no contradicting country) together before the fuzzy work.
+    spelled: dict[tuple, list[int]] = defaultdict(list)
+    for i, c in enumerate(recs):
+        if not c.registered and c.kind != "Person" and ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
+            spelled[(rec_name[i], _norm_country(c.country))].append(i)
+    for key in sorted(spelled):
+        members = spelled[key]
+        for other in members[1:]:
+            ra, rb = ent.find(members[0]), ent.find(other)
+            if ra != rb and ent.conflict(ra, rb) is None:
+                ent.union(ra, rb)
+                merges.append(Match(ids[members[0]], ids[other], 1.0, "same-spelling",
+                                    "the same free-text spelling, no identifier on either"))
+
+    # ---- 2. names, IDF weights, blocks --------------------------------------------------------
+    df: dict[str, int] = defaultdict(int)
+    for _kind, text in name_texts:
+        for t in set(_significant(text)):
+            df[t] += 1
+    total = max(len(name_texts), 1)
+    names = [_make_name(kind, text, df, total) for kind, text in name_texts]
+
+    # Which entities carry each name, and one record of each (for the reason and legal form).
+    carriers: dict[int, dict[int, int]] = defaultdict(dict)
+    for i in range(n):
+        carriers[rec_name[i]].setdefault(ent.find(i), i)
+    # Entities a tax id does not settle: no tax id, or an id no registry record carries.
+    open_names = sorted(
+        {rec_name[i] for i in range(n) if not ent.tax[ent.find(i)] or not ent.registered[ent.find(i)]}
+    )
+
+    blocks: dict[str, list[int]] = defaultdict(list)
+    name_keys: list[list[str]] = []
+    for idx, nm in enumerate(names):
+        keys = _block_keys(nm, df)
+        name_keys.append(keys)
+        for k in keys:
+            blocks[k].append(idx)
+
+    # ---- 3. score entity pairs ------------------------------------------------------------------
+    best: dict[tuple[int, int], tuple[float, int, int, str, bool, bool]] = {}
+    pair_cache: dict[tuple[int, int], tuple[float, str]] = {}
+    floor = possible_at - _ADDRESS_BONUS - _DATE_BONUS
+    done_pairs: set[tuple[int, int]] = set()
+
+    def consider(na: int, nb: int, s_name: float, how: str) -> None:
+        ca_all, cb_all = carriers[na], carriers[nb]
+        if len(ca_all) * len(cb_all) > 20_000:
+            return  # a name carried by thousands of entities (a placeholder like "THE BEARER")
+        for ra, ia in ca_all.items():
+            for rb, ib in cb_all.items():
+                if ra == rb:
+                    continue
+                if ent.tax[ra] and ent.tax[rb] and (
+                    (ent.registered[ra] and ent.registered[rb]) or s_name < merge_at
+                ):
+                    # Two valid, different tax ids are two entities. Only a clerk's spelling
+                    # whose id matches no registry firm is worth a look (a mistyped id).
+                    continue
+                x, y = (ra, rb) if ra < rb else (rb, ra)
+                score, reason, eligible = _evaluate(ent, ra, rb, ia, ib, s_name, how, rec_form, merge_at)
+                if score < possible_at:
+                    continue
+                prev = best.get((x, y))
+                if prev is None or score > prev[0]:
+                    best[(x, y)] = (score, ia, ib, reason, eligible, s_name >= 0.999)
+
+    for na in open_names:
+        nm = names[na]
+        if len(carriers[na]) > 1:
+            consider(na, na, 1.0, "same name")
+        seen: set[int] = set()
+        for k in name_keys[na]:
+            members = blocks[k]
+            if len(members) > _BLOCK_CAP:
+                continue
+            seen.update(members)
+        seen.discard(na)
+        if not seen:
+            continue
+        cand = [m for m in seen if names[m].kind == nm.kind]
+        if not cand:
+            continue
+        hits = process.extract(
+            nm.sort_key,
+            [names[m].sort_key for m in cand],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=_PREFILTER_AT,
+            limit=None,
+        )
+        for _choice, _pre, pos in hits:
+            nb = cand[pos]
+            key = (na, nb) if na < nb else (nb, na)
+            cached = pair_cache.get(key)
+            if cached is None:
+                cached = pair_cache[key] = _name_score(names[key[0]], names[key[1]])
+            if cached[0] < floor:
+                continue
+            if key in done_pairs:
+                continue
+            done_pairs.add(key)
+            consider(key[0], key[1], *cached)
+
+    # ---- 4. decisions -------------------------------------------------------------------------
+    # Ambiguity: an entity without a tax id whose two best merge partners cannot be one entity
+    # (different tax ids) and score within `margin` of each other joins neither.
+    # A partner with exactly the same name outranks any near spelling, however close.
+    partners: dict[int, list[tuple[bool, float, int]]] = defaultdict(list)
+    for (x, y), (score, _ia, _ib, _reason, eligible, exact) in best.items():
+        if eligible:
+            partners[x].append((exact, score, y))
+            partners[y].append((exact, score, x))
+    ambiguous: set[int] = set()
+    for r, lst in partners.items():
+        if ent.tax[r] or len(lst) < 2:
+            continue
+        lst.sort(key=lambda p: (not p[0], -p[1], p[2]))
+        top_exact, top_score, top = lst[0]
+        for exact, score, other in lst[1:]:
+            if exact != top_exact or top_score - score > margin:
+                break
+            if ent.conflict(top, other) is not None:
+                ambiguous.add(r)
+                break
+
+    order = sorted(best.items(), key=lambda kv: (-kv[1][0], ids[kv[1][1]], ids[kv[1][2]]))
+    refused: dict[tuple[int, int], str] = {}
+    for (x, y), (score, ia, ib, reason, eligible, _exact) in order:
+        if not eligible or score < merge_at:
+            continue
+        if x in ambiguous or y in ambiguous:
+            refused[(x, y)] = "another entity scores as high"
+            continue
+        ra, rb = ent.find(x), ent.find(y)
+        if ra == rb:
+            continue
+        why = ent.conflict(ra, rb)
+        if why is not None:
+            refused[(x, y)] = why
+            continue
+        ent.union(ra, rb)
+        rule = "name+address" if "same address" in reason else "name-fuzzy"
+        merges.append(_pair(ids[ia], ids[ib], score, rule, reason))
+
+    possible: list[Match] = []
+    per_entity: dict[int, int] = defaultdict(int)
+    seen_final: set[tuple[int, int]] = set()
+    for (x, y), (score, ia, ib, reason, _eligible, _exact) in order:
+        fx, fy = ent.find(x), ent.find(y)
+        if fx == fy:
+            continue
+        final = (fx, fy) if fx < fy else (fy, fx)
+        if final in seen_final:
+            continue
+        if per_entity[fx] >= _MAX_POSSIBLE_PER_ENTITY or per_entity[fy] >= _MAX_POSSIBLE_PER_ENTITY:
+            continue
+        seen_final.add(final)
+        per_entity[fx] += 1
+        per_entity[fy] += 1
+        extra = refused.get((x, y))
+        if extra:
+            reason = f"{reason}; not merged: {extra}"
+        possible.append(_pair(ids[ia], ids[ib], score, "possible", reason))
+
+    merges.sort(key=lambda m: (m.a, m.b))
+    possible.sort(key=lambda m: (m.a, m.b))
+    return merges, possible
+
+
+def _pair(a: str, b: str, score: float, rule: str, reason: str) -> Match:
+    if b < a:
+        a, b = b, a
+    return Match(a, b, round(min(max(score, 0.0), 1.0), 4), rule, reason)
+
+
+def _evaluate(
+    ent: _Entities,
+    ra: int,
+    rb: int,
+    ia: int,
+    ib: int,
+    s_name: float,
+    how: str,
+    rec_form: Sequence[str | None],
+    merge_at: float,
+) -> tuple[float, str, bool]:
+    """Score of two entities from their names plus corroboration; and may they merge at all?"""
+    score = s_name
+    notes = [how]
+    corroborated = False
+    aa, ab = ent.addresses[ra], ent.addresses[rb]
+    if aa and ab:
+        if aa & ab:
+            score += _ADDRESS_BONUS
+            corroborated = True
+            notes.append("same address")
+        else:
+            score -= _ADDRESS_PENALTY if not ent.person[ra] else _ADDRESS_BONUS
+            notes.append("addresses differ")
+    da, db = ent.dates[ra], ent.dates[rb]
+    if da and db:
+        if _dates_agree(da, db):
+            score += _DATE_BONUS
+            corroborated = True
+            notes.append("same date")
+        elif _dates_conflict(da, db):
+            score -= _DATE_PENALTY
+            notes.append("dates differ")
+    fa, fb = rec_form[ia], rec_form[ib]
+    if fa and fb and fa != fb:
+        score -= _FORM_PENALTY
+        notes.append("legal forms differ")
+    ca, cb = ent.country[ra], ent.country[rb]
+    if ca and cb and ca & cb:
+        notes.append("same country")
+    score = min(max(score, 0.0), 1.0)
+    why = ent.conflict(ra, rb)
+    eligible = why is None
+    if why is not None:
+        notes.append(why)
+    elif ent.person[ra] and not corroborated:
+        eligible = False
+        notes.append("a person's name alone is not enough")
+    elif ent.registered[ra] and ent.registered[rb] and not corroborated:
+        eligible = False
+        notes.append("two registry records need an address or date in common")
+    return score, "; ".join(notes), eligible
+
+
+def clusters(merges: Iterable[Match]) -> list[list[str]]:
+    """The entities the merge pairs make (each a sorted id list), sorted; for tests and reports."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in merges:
+        ra, rb = find(m.a), find(m.b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for x in parent:
+        groups[find(x)].append(x)
+    return sorted(sorted(g) for g in groups.values())
+
+
+def address_keys(texts: Iterable[str]) -> dict[str, str]:
+    """``{address text: building key}``; texts with the same key are one ``Address`` node."""
+    return {t: normalize_address(t).key for t in dict.fromkeys(texts) if t and t.strip()}

@@ -1,0 +1,257 @@
+"""Resolving a case: run the matcher, apply the analyst's judgements, record every decision."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from graphinv.exc import GraphinvError, RefError
+from graphinv.model import tax_key
+from graphinv.resolve.match import Candidate, Match, match
+from graphinv.resolve.normalize import normalize_address
+from graphinv.store import CaseFile, Decision, Judgement
+from graphinv.store.refs import RefIndex
+
+__all__ = ["ResolveReport", "resolve", "read_judgements", "JudgementError"]
+
+
+class JudgementError(GraphinvError):
+    """A judgements file that cannot be used as written."""
+
+
+class ResolveReport(BaseModel):
+    """What one resolution run decided."""
+
+    case: str
+    merged: dict[str, int]
+    """Accepted merges by rule (a merge joins two records)."""
+    possible: int
+    kept_apart: int
+    """Matches refused by a judgement or because they would join different tax ids."""
+    judgements: int
+    stale_judgements: list[str]
+    """Stored judgements whose REFs no longer name one entity (kept, not applied)."""
+    entities_before: int
+    entities_after: int
+    changed: bool
+
+
+def read_judgements(path: str | os.PathLike[str]) -> list[Judgement]:
+    """Read a judgements file: CSV or YAML rows of ``left``, ``right``, ``verdict``, ``note``.
+
+    ``verdict`` is ``same`` or ``not-same``; ``left`` and ``right`` are REFs (id, bundle id, tax
+    id or name). Each bad row is an error naming the file and line.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JudgementError(f"Cannot read judgements {str(file)!r}: {exc.strerror}") from exc
+    rows: list[tuple[int, dict[str, Any]]]
+    if file.suffix.lower() in (".yml", ".yaml"):
+        try:
+            loaded = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            raise JudgementError(f"{file.name}: not valid YAML ({exc})") from exc
+        if not isinstance(loaded, list):
+            raise JudgementError(f"{file.name}: expected a list of {{left, right, verdict, note}} entries")
+        rows = [(i + 1, r if isinstance(r, dict) else {}) for i, r in enumerate(loaded)]
+        where = "entry"
+    else:
+        reader = csv.DictReader(text.splitlines())
+        rows = [(i + 2, r) for i, r in enumerate(reader)]
+        where = "line"
+    out: list[Judgement] = []
+    for number, row in rows:
+        left, right = str(row.get("left") or "").strip(), str(row.get("right") or "").strip()
+        verdict = str(row.get("verdict") or "").strip().lower().replace("_", "-").replace(" ", "-")
+        if not left or not right:
+            raise JudgementError(f"{file.name}:{where} {number}: 'left' and 'right' are required (REFs of two entities)")
+        if verdict not in ("same", "not-same"):
+            raise JudgementError(f"{file.name}:{where} {number}: verdict {verdict!r} must be 'same' or 'not-same'")
+        note = str(row.get("note") or "").strip() or None
+        out.append(Judgement(left, right, verdict == "same", note, f"{file.name}:{number}"))
+    return out
+
+
+class _Components:
+    """Union-find that refuses unions an analyst or the tax ids forbid."""
+
+    def __init__(self, tax: dict[str, str], forbidden: set[tuple[str, str]]) -> None:
+        self.parent: dict[str, str] = {}
+        self.joined: set[str] = set()
+        self.tax: dict[str, set[str]] = {i: {t} for i, t in tax.items()}
+        self.forbidden = forbidden
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: str, b: str, *, judged: bool = False) -> str | None:
+        """Join a and b; or say why not."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        for x, y in self.forbidden:
+            if {self.find(x), self.find(y)} == {ra, rb}:
+                return "an analyst judged them not the same"
+        ta, tb = self.tax.get(ra, set()), self.tax.get(rb, set())
+        if ta and tb and ta != tb and not judged:
+            return f"would join different tax ids ({', '.join(sorted(ta | tb))})"
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.joined.update((a, b))
+        self.tax[ra] = ta | tb
+        self.tax.pop(rb, None)
+        return None
+
+
+def _candidates(nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> list[Candidate]:
+    address_of: dict[str, str] = {}
+    texts = {n["id"]: n.get("text") for n in nodes if n["kind"] == "Address"}
+    for link in links:
+        if link["rel"] == "HAS_ADDRESS" and link["source"] not in address_of:
+            address_of[link["source"]] = texts.get(link["target"]) or ""
+    return [
+        Candidate(
+            id=n["id"],
+            kind=n["kind"],
+            name=str(n.get("name", "")),
+            tax_id=n.get("tax_id"),
+            registration_number=n.get("registration_number"),
+            country=n.get("jurisdiction") or n.get("nationality"),
+            address=address_of.get(n["id"]) or None,
+            date=n.get("incorporation_date") or n.get("birth_date"),
+            registered=n.get("registered", True) is not False,
+        )
+        for n in nodes
+        if n["kind"] in ("Company", "Person")
+    ]
+
+
+def _address_matches(nodes: list[dict[str, Any]]) -> list[Match]:
+    by_key: dict[str, list[str]] = {}
+    for n in nodes:
+        if n["kind"] == "Address" and n.get("text"):
+            by_key.setdefault(normalize_address(str(n["text"])).key, []).append(n["id"])
+    out = []
+    for key, ids in sorted(by_key.items()):
+        ids.sort()
+        for other in ids[1:]:
+            out.append(Match(a=ids[0], b=other, score=1.0, rule="same-address-key", reason=f"both read as {key!r}"))
+    return out
+
+
+def _judged_pairs(
+    judgements: Iterable[Judgement], index: RefIndex, *, strict: bool
+) -> tuple[list[tuple[str, str, Judgement]], list[str]]:
+    """Judgements with their REFs found; those whose REFs no longer name one entity, as text."""
+    out, stale = [], []
+    for j in judgements:
+        ends = []
+        for ref in (j.left_ref, j.right_ref):
+            found = index.find(ref)
+            if len(found) != 1:
+                what = "no entity" if not found else f"{len(found)} entities ({', '.join(found[:5])})"
+                message = f"judgement {j.origin}: {ref!r} names {what}; use the entity id"
+                if strict:
+                    raise RefError(message[0].upper() + message[1:])
+                stale.append(message)
+                break
+            ends.append(found[0])
+        else:
+            out.append((ends[0], ends[1], j))
+    return out, stale
+
+
+def _canonical(members: list[str], info: dict[str, dict[str, Any]]) -> str:
+    # The registry's own record names the merged entity: registered first, bundle entities next.
+    return min(members, key=lambda i: (info[i].get("registered", True) is False, "bundle_id" not in info[i], i))
+
+
+def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] | None = None) -> ResolveReport:
+    """Resolve the case: deterministic and re-runnable; judgements override the matcher.
+
+    A judgements file given here is stored in the case and applied on every later run too, so
+    the analyst's rulings survive re-ingest and re-resolution.
+    """
+    new_judgements = read_judgements(judgements) if judgements is not None else []
+    with CaseFile(case) as opened:
+        nodes = opened.nodes(resolved=False)
+        links = opened.links(resolved=False)
+        info = {n["id"]: n for n in nodes}
+        index = RefIndex(nodes)
+        fresh, _ = _judged_pairs(new_judgements, index, strict=True)
+        stored, stale = _judged_pairs(opened.judgements(), index, strict=False)
+        judged = stored + fresh
+
+        merges, possible = match(_candidates(nodes, links))
+        merges = merges + _address_matches(nodes)
+        tax = {
+            n["id"]: tax_key(str(n["tax_id"]))
+            for n in nodes
+            if n.get("tax_id") and n["kind"] in ("Company", "Person") and n.get("registered", True) is not False
+        }
+        forbidden = {tuple(sorted((a, b))) for a, b, j in judged if not j.same}
+        components = _Components(tax, forbidden)  # type: ignore[arg-type]
+        decisions: list[Decision] = []
+        merged: Counter[str] = Counter()
+        kept_apart = 0
+        for a, b, j in sorted(judged, key=lambda t: t[2].origin):
+            if j.same:
+                refused = components.union(a, b, judged=True)
+                reason = f"judgement {j.origin}" + (f": {j.note}" if j.note else "")
+                if refused is None:
+                    decisions.append(Decision(*sorted((a, b)), "same", "judgement", 1.0, reason))
+                    merged["judgement"] += 1
+        for m in sorted(merges, key=lambda m: (-m.score, m.a, m.b)):
+            refused = components.union(m.a, m.b)
+            if refused is None:
+                decisions.append(Decision(m.a, m.b, "same", m.rule, m.score, m.reason))
+                merged[m.rule] += 1
+            elif components.find(m.a) != components.find(m.b):
+                kept_apart += 1
+                decisions.append(Decision(m.a, m.b, "possible", m.rule, m.score, f"{m.reason}; kept apart: {refused}"))
+        for m in possible:
+            pair = tuple(sorted((m.a, m.b)))
+            if pair in forbidden or components.find(m.a) == components.find(m.b):
+                continue
+            decisions.append(Decision(m.a, m.b, "possible", m.rule, m.score, m.reason))
+
+        groups: dict[str, list[str]] = {}
+        for node_id in sorted(components.joined):
+            groups.setdefault(components.find(node_id), []).append(node_id)
+        aliases: dict[str, str] = {}
+        for members in groups.values():
+            canonical = _canonical(members, info)
+            aliases.update({m: canonical for m in members if m != canonical})
+
+        with opened.writer() as writer:
+            if new_judgements:
+                writer.judge(new_judgements)
+            writer.replace_resolution(decisions, aliases)
+            changed = writer.changed
+        return ResolveReport(
+            case=str(case),
+            merged=dict(sorted(merged.items())),
+            possible=sum(1 for d in decisions if d.verdict == "possible"),
+            kept_apart=kept_apart,
+            judgements=len(judged),
+            stale_judgements=stale,
+            entities_before=len(nodes),
+            entities_after=len(nodes) - len(aliases),
+            changed=changed,
+        )

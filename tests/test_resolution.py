@@ -1,0 +1,177 @@
+"""Resolving the fixture case: customs spellings land on their firms, buildings become one address,
+look-alike firms stay apart, judgements override, and re-running changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE, write_csv
+from graphinv import NODE_KINDS, CaseFile, ingest, load_graph
+from graphinv.exc import RefError
+from graphinv.resolve import resolve
+from graphinv.store.refs import RefIndex
+
+# fixtures/README.md §11: the story firms' customs spellings without a tax id, and their firm.
+NO_TAX_ID_SPELLINGS = {
+    "Quimica Fina del Norte S.A. de C.V.": "C014",
+    "QUIMICA FNA DEL NORTE, S.A. DE C.V.": "C014",
+    "DISTRIBUIDORA REACTIVA DEL GOLFO S DE RL DE CV": "C037",
+    "Distribuidora Reactiva del Golfo, S. de R.L.": "C037",
+    "DISTRIBUIDORA REACTIVA DEL GOLGO S DE RL DE CV": "C037",
+    "COMERCIALIZADORA ALCAZAR INSUMOS": "C052",
+    "LABORATORIO SELVA AZUL SAPI DE CV": "C068",
+    "IMPORTADORA PIRAMIDE VERDE S.A.DE C.V.": "C081",
+    "SERVICIOS LOGISTICOS MAREJADA S DE RL DE CV": "C117",
+    "AGROINSUMOS TEPEYAC SA DE CV": "C129",
+    "QUIMICOS DEL NORTE S.A. DE C.V.": "C044",
+    "QUIMICA DEL NORTE SA DE CV": "C112",
+}
+
+# fixtures/README.md §4: each building's firms, whatever spelling each registry row used.
+BUILDINGS = {
+    "Calle Cedro 14": {"C014", "C052", "C095", "C103"},
+    "Calle Marinos 233": {"C037", "C068", "C081", "C117"},
+    "Av. Ciprés Real 880 (hub)": {
+        "C017", "C024", "C028", "C046", "C059", "C060", "C061", "C082",
+        "C091", "C097", "C107", "C108", "C123", "C129", "C154", "C160",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def resolved_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    case = tmp_path_factory.mktemp("resolved") / "case.graphinv"
+    ingest(case, [FIXTURE])
+    resolve(case)
+    return case
+
+
+def _bundle_ids(graph) -> dict[str, str]:
+    """Bundle id → the node now holding it (a merged node holds every merged record's id)."""
+    index = RefIndex(d for _, d in graph.nodes(data=True))
+    out = {}
+    for kind, prefix, count in (("Company", "C", 160), ("Person", "P", 247)):
+        for i in range(1, count + 1):
+            bundle_id = f"{prefix}{i:03d}"
+            found = index.find(NODE_KINDS[kind].make_id("precursor-case", bundle_id))
+            if found:
+                out[bundle_id] = found[0]
+    return out
+
+
+def test_every_customs_row_lands_on_its_registry_firm(resolved_case: Path) -> None:
+    graph = load_graph(resolved_case)
+    ids = _bundle_ids(graph)
+    importer_of = {}
+    for source, target, key in graph.edges(keys=True):
+        if key == "IMPORTED":
+            importer_of[graph.nodes[target]["bundle_id"]] = source
+    with open(FIXTURE / "shipments.csv", encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["id"] in importer_of]
+    assert len(rows) == 433
+    unregistered = [r["id"] for r in rows if graph.nodes[importer_of[r["id"]]].get("registered") is False]
+    assert unregistered == []  # every importer, with or without tax id, is a registry firm now
+    for row in rows:
+        expected = NO_TAX_ID_SPELLINGS.get(row["importer"]) if not row["importer_tax_id"] else None
+        if expected:
+            assert graph.nodes[importer_of[row["id"]]]["bundle_id"] == expected, row
+    # The spellings stay searchable on the firm.
+    assert "QUIMICA FNA DEL NORTE, S.A. DE C.V." in graph.nodes[ids["C014"]]["aliases"]
+
+
+def test_look_alike_firms_stay_apart(resolved_case: Path) -> None:
+    graph = load_graph(resolved_case)
+    ids = _bundle_ids(graph)
+    assert ids["C044"] != ids["C112"]
+    assert graph.nodes[ids["C044"]]["tax_id"] == "QNO030519RT3"
+    assert graph.nodes[ids["C112"]]["tax_id"] == "QNO110923HG8"
+    # No two registry firms are ever merged: each keeps a node of its own.
+    firms = [ids[f"C{i:03d}"] for i in range(1, 161) if f"C{i:03d}" in ids]
+    assert len(firms) == len(set(firms)) == 159
+
+
+def test_each_building_is_one_address(resolved_case: Path) -> None:
+    graph = load_graph(resolved_case)
+    ids = _bundle_ids(graph)
+    for building, firms in BUILDINGS.items():
+        addresses = {t for f in firms for _, t, k in graph.out_edges(ids[f], keys=True) if k == "HAS_ADDRESS"}
+        assert len(addresses) == 1, (building, addresses)
+        (address,) = addresses
+        at = {graph.nodes[s].get("bundle_id") for s, _, k in graph.in_edges(address, keys=True) if k == "HAS_ADDRESS"}
+        assert at == firms, building
+    # Different buildings stay different.
+    tips = [next(t for _, t, k in graph.out_edges(ids[next(iter(f))], keys=True) if k == "HAS_ADDRESS") for f in BUILDINGS.values()]
+    assert len(set(tips)) == 3
+
+
+def test_rerunning_changes_nothing(resolved_case: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    shutil.copy(resolved_case, case)
+    with CaseFile(case) as opened:
+        before = (opened.version, opened.decisions(), opened.aliases())
+    report = resolve(case)
+    assert report.changed is False
+    with CaseFile(case) as opened:
+        assert (opened.version, opened.decisions(), opened.aliases()) == before
+
+
+def test_judgements_override_both_ways_and_survive_reingest(resolved_case: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    shutil.copy(resolved_case, case)
+    judgements = write_csv(
+        tmp_path / "judgements.csv",
+        ["left", "right", "verdict", "note"],
+        [
+            ["C044", "C112", "same", "registry shows one firm renamed (made-up test ruling)"],
+            ["C014", "QUIMICA FNA DEL NORTE, S.A. DE C.V.", "not-same", "customs broker says this is another client"],
+        ],
+    )
+    report = resolve(case, judgements=judgements)
+    assert report.changed and report.judgements == 2 and report.stale_judgements == []
+    graph = load_graph(case)
+    ids = _bundle_ids(graph)
+    assert ids["C044"] == ids["C112"]
+    typo = [n for n, d in graph.nodes(data=True) if d.get("name") == "QUIMICA FNA DEL NORTE, S.A. DE C.V."]
+    assert len(typo) == 1 and typo[0] != ids["C014"]
+    assert "QUIMICA FNA DEL NORTE, S.A. DE C.V." not in graph.nodes[ids["C014"]].get("aliases", [])
+
+    # Re-ingesting a changed file and resolving again keeps the analyst's rulings.
+    bundle = tmp_path / "bundle"
+    shutil.copytree(FIXTURE, bundle)
+    with open(bundle / "companies.csv", "a", encoding="utf-8") as handle:
+        handle.write("C999,Nueva Empresa de Prueba S.A. de C.V.,NEP200101AA1,,MX,2020-01-01,,active,2,Servicios,\n")
+    ingest(case, [bundle], dataset="precursor-case")
+    resolve(case)
+    graph = load_graph(case)
+    ids = _bundle_ids(graph)
+    assert ids["C044"] == ids["C112"]
+    assert any(d.get("bundle_id") == "C999" for _, d in graph.nodes(data=True))
+
+
+def test_a_judgement_naming_nobody_is_an_error(resolved_case: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    shutil.copy(resolved_case, case)
+    bad = write_csv(tmp_path / "j.csv", ["left", "right", "verdict"], [["C014", "Nadie S.A.", "same"]])
+    with pytest.raises(RefError, match=r"j.csv:2: 'Nadie S.A.' names no entity"):
+        resolve(case, judgements=bad)
+
+
+def test_merges_record_rule_score_and_reason(resolved_case: Path) -> None:
+    with CaseFile(resolved_case) as opened:
+        decisions = opened.decisions()
+    rules = Counter(d.rule for d in decisions if d.verdict == "same")
+    assert rules["same-address-key"] > 0 and sum(rules.values()) > 30
+    assert all(d.reason and 0 < d.score <= 1 for d in decisions)
+
+
+def test_summary_counts_are_the_resolved_graphs(resolved_case: Path) -> None:
+    graph = load_graph(resolved_case)
+    truth = Counter(d["kind"] for _, d in graph.nodes(data=True))
+    truth.update(key for _, _, key in graph.edges(keys=True))
+    with CaseFile(resolved_case) as opened:
+        assert opened.counts() == dict(truth)
