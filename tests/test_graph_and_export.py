@@ -51,7 +51,7 @@ def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) ->
     first = load_graph(case)
     assert load_graph(case) is first
     with CaseFile(case) as opened:
-        cached = cache_dir() / f"{opened.case_id}-v{opened.version}.pickle"
+        cached = cache_dir() / f"{opened.case_id}-{opened.revision}.pickle"
     assert cached.exists()
     # A new process reads the pickle instead of projecting again, and gets the same graph.
     code = (
@@ -66,6 +66,23 @@ def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) ->
     second = load_graph(case)
     assert second is not first and second.number_of_nodes() > first.number_of_nodes()
     assert not cached.exists()  # the stale version is dropped
+
+
+def test_diverged_copies_of_one_case_never_share_a_cached_graph(tmp_path: Path, small_bundle: Path) -> None:
+    import shutil
+
+    first = tmp_path / "mine.graphinv"
+    ingest(first, [small_bundle / "companies.csv"])
+    load_graph(first)
+    second = tmp_path / "colleague.graphinv"
+    shutil.copy(first, second)
+    ingest(first, [small_bundle / "persons.csv"])
+    ingest(second, [small_bundle / "shipments.csv"])
+    assert CaseFile(first).version == CaseFile(second).version  # same number, different contents
+    kinds_first = {d["kind"] for _, d in load_graph(first).nodes(data=True)}
+    kinds_second = {d["kind"] for _, d in load_graph(second).nodes(data=True)}
+    assert "Person" in kinds_first and "Shipment" not in kinds_first
+    assert "Shipment" in kinds_second and "Person" not in kinds_second
 
 
 def test_jsonl_export_round_trips_the_graph(tmp_path: Path, small_bundle: Path) -> None:

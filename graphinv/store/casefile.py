@@ -204,6 +204,7 @@ class CaseFile:
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("case_id", uuid.uuid4().hex),
                 ("version", "0"),
+                ("revision", uuid.uuid4().hex),
                 ("created_at", _now()),
             ],
         )
@@ -245,6 +246,11 @@ class CaseFile:
         return self.meta("case_id")
 
     @property
+    def revision(self) -> str:
+        """A random token renewed by every change: what caches key on."""
+        return self.meta("revision")
+
+    @property
     def version(self) -> int:
         """Grows by one with every ingest that changed the case."""
         return int(self.meta("version"))
@@ -263,6 +269,9 @@ class CaseFile:
                 self._db.execute(
                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'"
                 )
+                # Two copies of one case (mailed to a colleague) may reach the same version number
+                # with different contents; the random revision tells them apart for caches.
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'revision'", (uuid.uuid4().hex,))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

@@ -1,4 +1,4 @@
-"""The case as a networkx MultiDiGraph, the object every investigation reads, cached per case version."""
+"""The case as a networkx MultiDiGraph, the object every investigation reads, cached per case revision."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def project(case: CaseFile) -> nx.MultiDiGraph:
 
 
 def _project(case: CaseFile) -> nx.MultiDiGraph:
-    graph = nx.MultiDiGraph(case=str(case.path), case_id=case.case_id, version=case.version)
+    graph = nx.MultiDiGraph(case=str(case.path), case_id=case.case_id, version=case.version, revision=case.revision)
     # networkx's add_edge costs ~20 µs an edge here (checks, factories, dict copies); filling
     # its adjacency dicts directly, exactly as add_edge would, is ~5x faster at registry scale.
     # tests/test_graph_and_export.py checks the result equals the one add_edge builds.
@@ -75,12 +75,12 @@ def load_graph(case: str | os.PathLike[str] | CaseFile) -> nx.MultiDiGraph:
 
 
 def _load(case: CaseFile) -> nx.MultiDiGraph:
-    key = (case.case_id, case.version)
+    key = (case.case_id, case.revision)
     graph = _MEMORY.get(key)
     if graph is not None:
         return graph
     folder = cache_dir()
-    cached = folder / f"{key[0]}-v{key[1]}.pickle"
+    cached = folder / f"{key[0]}-{key[1]}.pickle"
     graph = None
     if cached.exists():
         try:
@@ -100,7 +100,7 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
 def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{case_id}-v*.pickle"):
+        for old in folder.glob(f"{case_id}-*.pickle"):
             old.unlink(missing_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as handle:
