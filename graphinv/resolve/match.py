@@ -34,6 +34,7 @@ match whose reason says what it conflicts with.
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -41,6 +42,7 @@ from typing import Iterable, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from graphinv.perf import gc_paused
 from graphinv.resolve.normalize import (
     STOPWORDS,
     is_placeholder_tax_id,
@@ -126,6 +128,7 @@ class _Name:
     digits: frozenset[str]
     spaceless: str
     sort_key: str  # significant words sorted, for the cheap pre-filter
+    rare: tuple[str, ...] = ()  # distinct words of two letters or more, rarest first
 
 
 def _core_name(kind: str, name: str) -> tuple[str, str | None]:
@@ -147,6 +150,11 @@ def _token_sim(a: str, b: str) -> float:
     if len(a) == 1 or len(b) == 1:
         # an initial against a word: "H." for "Hassan"
         return 0.9 if a[0] == b[0] else 0.0
+    if ("x" in a) != ("x" in b):
+        # transliterations write the same sound as x or ks ("Alexander" / "Aleksandr")
+        a, b = a.replace("x", "ks"), b.replace("x", "ks")
+        if a == b:
+            return _ONE_TYPO
     d = OSA.distance(a, b)
     if d == 1 and min(len(a), len(b)) >= 4:
         return _ONE_TYPO  # one slip of the clerk's finger in a real word
@@ -230,16 +238,41 @@ def name_similarity(kind: str, a: str, b: str) -> float:
     return _name_score(na, nb)[0]
 
 
-def _make_name(kind: str, text: str, df: dict[str, int] | None, total: int = 1) -> _Name:
+# Qualifiers clerks add and drop at will ("del Norte", "Industrial", "Grupo"): half weight, on
+# top of their IDF, so "QUIMICOS LAGUNA" still finds "Químicos Laguna del Norte" while "Química
+# del Norte" and "Química del Sur" stay two names.
+_QUALIFIERS = frozenset(
+    "industrial industriales internacional international global mexico mexicana mexicano "
+    "norte sur centro oriente poniente occidente pacifico golfo sureste noreste noroeste suroeste "
+    "bajio grupo group corporativo holding holdings".split()
+)
+
+
+def _word_weight(token: str) -> float:
+    if len(token) == 1:
+        return 0.3  # an initial
+    return 0.5 if token in _QUALIFIERS else 1.0
+
+
+def _make_name(
+    kind: str, text: str, df: dict[str, int] | None, total: int = 1, cache: dict[str, float] | None = None
+) -> _Name:
     tokens = _significant(text)
     if df is None:
-        weights = tuple(0.3 if len(t) == 1 else 1.0 for t in tokens)
+        weights = tuple(_word_weight(t) for t in tokens)
+        rare: tuple[str, ...] = ()
     else:
-        # Squared IDF: a word on every tenth firm ("Industrial", "del Centro") barely counts,
-        # a word only this firm has dominates.
-        weights = tuple(
-            (0.3 if len(t) == 1 else 1.0) * math.log(1.0 + total / df.get(t, 1)) ** 2 for t in tokens
-        )
+        # Squared IDF: a word on every tenth firm barely counts, a word only this firm has
+        # dominates.
+        cache = {} if cache is None else cache
+        ws = []
+        for t in tokens:
+            w = cache.get(t)
+            if w is None:
+                w = cache[t] = _word_weight(t) * math.log(1.0 + total / df.get(t, 1)) ** 2
+            ws.append(w)
+        weights = tuple(ws)
+        rare = tuple(sorted({t for t in tokens if len(t) > 1}, key=lambda t: (df.get(t, 1), t)))
     return _Name(
         kind=kind,
         text=text,
@@ -248,6 +281,7 @@ def _make_name(kind: str, text: str, df: dict[str, int] | None, total: int = 1) 
         digits=frozenset(t for t in tokens if t[:1].isdigit()),
         spaceless="".join(tokens),
         sort_key=" ".join(sorted(tokens)),
+        rare=rare,
     )
 
 
@@ -332,21 +366,24 @@ def _deletions(token: str) -> list[str]:
     return [token[:i] + token[i + 1:] for i in range(len(token))]
 
 
-def _block_keys(name: _Name, df: dict[str, int]) -> list[str]:
-    toks = sorted({t for t in name.tokens if len(t) > 1}, key=lambda t: (df.get(t, 1), t))
-    keys = [f"{name.kind}\x1ft\x1f{t}" for t in toks[:3]]
-    rare = toks[:4]
+def _block_keys(name: _Name) -> list[str]:
+    """Block keys as short strings (a million names make ten million keys: no tuples)."""
+    toks = name.rare
+    k = name.kind[:1]
+    keys = [f"{k}t:{t}" for t in toks[:3]]
+    rare = toks[:3]
     for i in range(len(rare)):
         for j in range(i + 1, len(rare)):
-            x, y = sorted((rare[i], rare[j]))
-            keys.append(f"{name.kind}\x1fp\x1f{x}\x1f{y}")
-    for t in toks[:2]:
-        if len(t) >= 5:
-            keys.extend(f"{name.kind}\x1fd\x1f{d}" for d in _deletions(t))
+            x, y = (rare[i], rare[j]) if rare[i] < rare[j] else (rare[j], rare[i])
+            keys.append(f"{k}p:{x}:{y}")
+    # A one-letter typo in the rarest word still shares one of its one-letter-deleted forms
+    # with the right spelling (the "symmetric delete" of spelling correctors).
+    if toks and len(toks[0]) >= 5:
+        keys.extend(f"{k}d:{d}" for d in _deletions(toks[0]))
     if len(name.spaceless) >= 6:
-        keys.append(f"{name.kind}\x1fs\x1f{name.spaceless[:7]}")
+        keys.append(f"{k}s:{name.spaceless[:7]}")
     if not toks and name.text:
-        keys.append(f"{name.kind}\x1fx\x1f{name.text}")
+        keys.append(f"{k}x:{name.text}")
     return keys
 
 
@@ -372,12 +409,33 @@ def match(
     ``possible`` are pairs scoring at least ``possible_at`` that were not merged, at most three
     per entity, best first — the ``POSSIBLY_SAME_AS`` links.
     """
+    with gc_paused():
+        return _match(candidates, merge_at=merge_at, possible_at=possible_at, margin=margin)
+
+
+#: Seconds spent in each phase of the last ``match()`` call (for the benchmark's breakdown).
+last_timings: dict[str, float] = {}
+
+
+def _match(
+    candidates: Iterable[Candidate], *, merge_at: float, possible_at: float, margin: float
+) -> tuple[list[Match], list[Match]]:
+    last_timings.clear()
+    clock = [time.perf_counter()]
+
+    def _lap(phase: str | None) -> None:
+        now = time.perf_counter()
+        if phase:
+            last_timings[phase] = round(now - clock[0], 3)
+        clock[0] = now
+
     recs: list[Candidate] = sorted(candidates, key=lambda c: c.id)
     n = len(recs)
     ids = [c.id for c in recs]
     ent = _Entities(n)
     merges: list[Match] = []
 
+    _lap(None)
     # ---- per-record fields ------------------------------------------------------------------
     name_index: dict[tuple[str, str], int] = {}
     rec_name: list[int] = [0] * n
@@ -404,10 +462,11 @@ def match(
         if c.date:
             ent.dates[i] = frozenset((c.date.strip(),))
         if c.address and c.address.strip():
-            ent.addresses[i] = frozenset((normalize_address(c.address).key,))
+            ent.addresses[i] = frozenset((c.address,))  # parsed only when a comparison needs it
         ent.registered[i] = c.registered
         ent.person[i] = c.kind == "Person"
 
+    _lap("prepare")
     # ---- 1. identifiers -----------------------------------------------------------------------
     def join_by(groups: dict[tuple, list[int]], rule: str, label: str) -> None:
         for key in sorted(groups):
@@ -450,13 +509,16 @@ def match(
                 merges.append(Match(ids[members[0]], ids[other], 1.0, "same-spelling",
                                     "the same free-text spelling, no identifier on either"))
 
+    _lap("identifiers")
     # ---- 2. names, IDF weights, blocks --------------------------------------------------------
     df: dict[str, int] = defaultdict(int)
     for _kind, text in name_texts:
         for t in set(_significant(text)):
             df[t] += 1
     total = max(len(name_texts), 1)
-    names = [_make_name(kind, text, df, total) for kind, text in name_texts]
+    weight_cache: dict[str, float] = {}
+    names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
+    sort_keys = [nm.sort_key for nm in names]
 
     # Which entities carry each name, and one record of each (for the reason and legal form).
     carriers: dict[int, dict[int, int]] = defaultdict(dict)
@@ -468,18 +530,16 @@ def match(
     )
 
     blocks: dict[str, list[int]] = defaultdict(list)
-    name_keys: list[list[str]] = []
     for idx, nm in enumerate(names):
-        keys = _block_keys(nm, df)
-        name_keys.append(keys)
-        for k in keys:
+        for k in _block_keys(nm):
             blocks[k].append(idx)
 
+    _lap("names+blocks")
     # ---- 3. score entity pairs ------------------------------------------------------------------
     best: dict[tuple[int, int], tuple[float, int, int, str, bool, bool]] = {}
-    pair_cache: dict[tuple[int, int], tuple[float, str]] = {}
     floor = possible_at - _ADDRESS_BONUS - _DATE_BONUS
-    done_pairs: set[tuple[int, int]] = set()
+    done_pairs: set[int] = set()  # na * len(names) + nb, once per name pair
+    n_names = len(names)
 
     def consider(na: int, nb: int, s_name: float, how: str) -> None:
         ca_all, cb_all = carriers[na], carriers[nb]
@@ -507,8 +567,12 @@ def match(
         nm = names[na]
         if len(carriers[na]) > 1:
             consider(na, na, 1.0, "same name")
+            if any(ent.tax[r] and ent.registered[r] for r in carriers[na]):
+                # A registry firm of exactly this name outranks any near spelling (see the
+                # ambiguity rule below), so the fuzzy search could only add review links.
+                continue
         seen: set[int] = set()
-        for k in name_keys[na]:
+        for k in _block_keys(nm):
             members = blocks[k]
             if len(members) > _BLOCK_CAP:
                 continue
@@ -516,12 +580,10 @@ def match(
         seen.discard(na)
         if not seen:
             continue
-        cand = [m for m in seen if names[m].kind == nm.kind]
-        if not cand:
-            continue
+        cand = list(seen)  # block keys carry the kind: one kind per block
         hits = process.extract(
             nm.sort_key,
-            [names[m].sort_key for m in cand],
+            [sort_keys[m] for m in cand],
             scorer=fuzz.token_sort_ratio,
             score_cutoff=_PREFILTER_AT,
             limit=None,
@@ -529,16 +591,16 @@ def match(
         for _choice, _pre, pos in hits:
             nb = cand[pos]
             key = (na, nb) if na < nb else (nb, na)
-            cached = pair_cache.get(key)
-            if cached is None:
-                cached = pair_cache[key] = _name_score(names[key[0]], names[key[1]])
+            code = key[0] * n_names + key[1]
+            if code in done_pairs:
+                continue
+            done_pairs.add(code)
+            cached = _name_score(names[key[0]], names[key[1]])
             if cached[0] < floor:
                 continue
-            if key in done_pairs:
-                continue
-            done_pairs.add(key)
             consider(key[0], key[1], *cached)
 
+    _lap("scoring")
     # ---- 4. decisions -------------------------------------------------------------------------
     # Ambiguity: an entity without a tax id whose two best merge partners cannot be one entity
     # (different tax ids) and score within `margin` of each other joins neither.
@@ -602,6 +664,7 @@ def match(
 
     merges.sort(key=lambda m: (m.a, m.b))
     possible.sort(key=lambda m: (m.a, m.b))
+    _lap("decisions")
     return merges, possible
 
 
@@ -627,6 +690,8 @@ def _evaluate(
     notes = [how]
     corroborated = False
     aa, ab = ent.addresses[ra], ent.addresses[rb]
+    if aa and ab:
+        aa, ab = _building_keys(aa), _building_keys(ab)
     if aa and ab:
         if aa & ab:
             score += _ADDRESS_BONUS
@@ -665,6 +730,10 @@ def _evaluate(
     return score, "; ".join(notes), eligible
 
 
+def _building_keys(texts: frozenset[str]) -> frozenset[str]:
+    return frozenset(normalize_address(t).key for t in texts)
+
+
 def clusters(merges: Iterable[Match]) -> list[list[str]]:
     """The entities the merge pairs make (each a sorted id list), sorted; for tests and reports."""
     parent: dict[str, str] = {}
@@ -688,4 +757,5 @@ def clusters(merges: Iterable[Match]) -> list[list[str]]:
 
 def address_keys(texts: Iterable[str]) -> dict[str, str]:
     """``{address text: building key}``; texts with the same key are one ``Address`` node."""
-    return {t: normalize_address(t).key for t in dict.fromkeys(texts) if t and t.strip()}
+    with gc_paused():
+        return {t: normalize_address(t).key for t in dict.fromkeys(texts) if t and t.strip()}
