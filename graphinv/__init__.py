@@ -23,6 +23,7 @@ from graphinv.model import (
     PossiblySameAs,
     Shipment,
 )
+from graphinv.resolve import ResolveReport, read_judgements, resolve
 from graphinv.store import CaseFile, load_graph, project
 
 __version__ = "0.1.0"
@@ -53,6 +54,7 @@ __all__ = [
     "PossiblySameAs",
     "RecordError",
     "RefError",
+    "ResolveReport",
     "Shipment",
     "SourceError",
     "StoreUnavailableError",
@@ -62,7 +64,9 @@ __all__ = [
     "ingest",
     "load_graph",
     "project",
+    "read_judgements",
     "register",
+    "resolve",
     "run_demo",
     "write_jsonl",
 ]

@@ -30,6 +30,14 @@ def test_demo_builds_the_fixture_case_and_summarises_it(tmp_path: Path) -> None:
     assert "Resolved: " in result.stdout
     assert re.search(r"Shipment\s*│\s*433", result.stdout)
     assert (tmp_path / "demo" / "precursor-case.graphinv").exists()
+    # The headline findings of fixtures/README.md: the five new 4-piperidone importers, the two
+    # ring buildings among the shared addresses, and both pages written.
+    new_importers = result.stdout[result.stdout.index("New importers of 4-piperidone"):result.stdout.index("Top of the risk")]
+    assert [b for b in ("C014", "C081", "C037", "C052", "C068") if b in new_importers] == ["C014", "C081", "C037", "C052", "C068"]
+    assert "C006" not in new_importers and "C027" not in new_importers
+    assert "Calle Marinos 233" in result.stdout and "Calle Cedro 14" in result.stdout
+    assert (tmp_path / "demo" / "explore.html").stat().st_size > 100_000
+    assert (tmp_path / "demo" / "report.html").exists()
     again = run("demo", str(tmp_path / "demo"))
     assert again.returncode == 0 and "Unchanged since the last ingest" in again.stdout
 

@@ -89,6 +89,11 @@ class Adapter:
     file_names: tuple[str, ...] = ()
     refs: dict[str, RefSpec] = field(default_factory=dict)
     order: int = 100
+    #: Recognises a file of this kind by its content, for files not named as a bundle file.
+    sniff: Callable[[Path], bool] | None = None
+    #: Anything besides the file's bytes that decides what it yields (a mapping's text): a
+    #: change re-ingests the file instead of skipping it as unchanged.
+    fingerprint: str = ""
 
 
 _REGISTRY: dict[str, Adapter] = {}
@@ -259,6 +264,7 @@ def ingest(
     *,
     dataset: str | None = None,
     kind: str | None = None,
+    mapping: str | os.PathLike[str] | None = None,
     strict: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
@@ -267,8 +273,9 @@ def ingest(
     Each bad row is rejected with its file, line, column and reason and the rest is kept; with
     ``strict`` any rejection rolls everything back (a new case file is removed again). Sources
     whose content was ingested before are skipped, so running the same ingest twice is a no-op.
+    A ``mapping`` (YAML, see docs/sources.md) reads files of another layout as bundle files.
     """
-    plans = _plan(sources, dataset=dataset, kind=kind)
+    plans = _plan(sources, dataset=dataset, kind=kind, mapping=mapping)
     case_path = Path(case)
     store = CaseFile(case_path, create=True)
     reports: list[FileReport] = []
@@ -308,7 +315,15 @@ def _remove_case(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _plan(sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kind: str | None) -> list[_Plan]:
+def _plan(
+    sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kind: str | None, mapping: str | os.PathLike[str] | None = None
+) -> list[_Plan]:
+    if mapping is not None:
+        from graphinv.ingest.mapping import plan_mapping  # the mapping module imports this one
+
+        if kind is not None:
+            raise SourceError("--kind and --mapping exclude each other: the mapping says what each file holds")
+        return [_Plan(p, a, d) for p, a, d in plan_mapping(mapping, sources, dataset=dataset)]
     registry = adapters()
     if kind is not None and kind not in registry:
         raise SourceError(f"Unknown --kind {kind!r} (available: {', '.join(registry)})")
@@ -322,12 +337,17 @@ def _plan(sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kin
             if kind is not None:
                 raise SourceError(f"--kind applies to single files; {str(path)!r} is a folder")
             found = [_Plan(p, by_name[p.name], dataset or path.resolve().name) for p in sorted(path.iterdir()) if p.name in by_name]
+            found += [
+                _Plan(p, a, dataset or path.resolve().name)
+                for p in sorted(path.iterdir())
+                if p.is_file() and p.name not in by_name and (a := _sniff(p, registry)) is not None
+            ]
             if not found:
                 expected = ", ".join(sorted(by_name))
                 raise SourceError(f"{str(path)!r} holds no bundle file (expected any of: {expected})")
             plans.extend(found)
         elif path.is_file():
-            adapter = registry[kind] if kind else by_name.get(path.name)
+            adapter = registry[kind] if kind else by_name.get(path.name) or _sniff(path, registry)
             if adapter is None:
                 raise SourceError(
                     f"Cannot tell what {str(path)!r} holds: name it as a bundle file "
@@ -340,11 +360,21 @@ def _plan(sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kin
     return sorted(plans, key=lambda p: (p.adapter.order, str(p.path)))
 
 
-def _sha256(path: Path) -> str:
+def _sniff(path: Path, registry: dict[str, Adapter]) -> Adapter | None:
+    """The one adapter that recognises the file by its content, if any."""
+    for adapter in registry.values():
+        if adapter.sniff is not None and adapter.sniff(path):
+            return adapter
+    return None
+
+
+def _sha256(path: Path, fingerprint: str = "") -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+    if fingerprint:
+        digest.update(b"\x00" + fingerprint.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -353,7 +383,8 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
     report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path))
     try:
         source_id = writer.start_source(
-            dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()), sha256=_sha256(path)
+            dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()),
+            sha256=_sha256(path, adapter.fingerprint),
         )
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc

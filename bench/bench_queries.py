@@ -1,0 +1,232 @@
+"""Investigation benchmark: the time of each `graphinv.query` investigation on a synthetic registry.
+
+Builds (once) a case from ``bench/synth.py`` at ``--companies`` (or reuses ``--case`` if that file
+exists), loads its graph once, builds the per-graph indexes once (timed apart), then times every
+investigation over the whole graph and cluster/path/ubo/freeze-list around one firm: the first run
+and the median of ``--runs`` more. One JSON object a line goes to stdout; progress to stderr.
+
+Targets (issue 4): each investigation <= 1 s; cluster, path and ubo around one firm <= 100 ms.
+
+Usage: ``python bench/bench_queries.py [--companies 100000] [--case CASE] [--workdir DIR] [--runs 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import synth
+
+import graphinv
+from graphinv.exc import RefError
+from graphinv.query import (
+    cluster,
+    freeze_list,
+    new_importers,
+    path,
+    resolve_ref,
+    risk,
+    shared_addresses,
+    shared_owners,
+    ubo,
+)
+from graphinv.query._graph import DEFAULT_MAX_DEGREE, HubCheck, neighbours, nodes_of_kind
+
+__all__ = ["main"]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def build_case(workdir: Path, companies: int, seed: int) -> Path:
+    case = workdir / f"case-{companies}-s{seed}.graphinv"
+    if case.exists():
+        return case
+    bundle = workdir / f"bundle-{companies}-s{seed}"
+    if not (bundle / "companies.csv").exists():
+        log(f"generating a {companies:,}-company bundle in {bundle}")
+        synth.generate(bundle, companies, seed=seed)
+    log(f"ingesting {bundle} into {case} (about 8 minutes at 1M companies)")
+    started = time.perf_counter()
+    graphinv.ingest(case, [bundle], dataset="synth")
+    emit({"step": "ingest", "companies": companies, "seconds": round(time.perf_counter() - started, 1)})
+    return case
+
+
+def timed(func: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    started = time.perf_counter()
+    result = func()
+    first = time.perf_counter() - started
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return first, statistics.median(times) if times else first, result
+
+
+def pick_targets(graph: Any) -> dict[str, str]:
+    """One firm to investigate around, chosen by rule (not by id): the flagged firm with the most
+    ownership layers above it, and a firm four links away from it for ``path``."""
+    nodes = graph._node
+    best, best_depth = None, -1
+    for firm in nodes_of_kind(graph, "Company"):
+        attrs = nodes[firm]
+        if not attrs.get("flagged") or attrs.get("registered") is False:
+            continue
+        depth, frontier, seen = 0, [firm], {firm}
+        while frontier and depth < 6:
+            frontier = [o for f in frontier for o, keys in graph._pred[f].items() if "OWNS" in keys and o not in seen]
+            seen.update(frontier)
+            depth += 1 if frontier else 0
+        if depth > best_depth:
+            best, best_depth = firm, depth
+        if best_depth >= 3:
+            break
+    assert best is not None, "no flagged firm in the case"
+    # The far end: a firm four links away by the walk ``path`` itself takes (no hubs on the way).
+    is_hub = HubCheck(graph, DEFAULT_MAX_DEGREE, exempt=[best])
+    distance = {best: 0}
+    frontier = [best]
+    far = best
+    for level in range(1, 5):
+        nxt = []
+        for node in frontier:
+            for other, _, _ in neighbours(graph, node):
+                if other not in distance and not is_hub(other):
+                    distance[other] = level
+                    nxt.append(other)
+        if not nxt:
+            break
+        frontier = sorted(nxt)
+        far = next(
+            (n for n in frontier if nodes[n].get("kind") == "Company" and nodes[n].get("registered", True)), frontier[0]
+        )
+    return {"firm": best, "far": far, "ownership_layers": str(best_depth), "far_hops": str(distance[far])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--companies", type=int, default=100_000)
+    ap.add_argument("--case", type=Path, default=None, help="reuse this case file if it exists (else build it here)")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=5, help="timed runs after the first (median reported)")
+    ap.add_argument(
+        "--skip-listings",
+        action="store_true",
+        help="skip the unfiltered listings (every shared address, every shared owner and officer), "
+        "whose time and memory grow with their output",
+    )
+    ns = ap.parse_args(argv)
+
+    if ns.case is not None and ns.case.exists():
+        case = ns.case
+    else:
+        workdir = ns.workdir or Path(tempfile.mkdtemp(prefix="graphinv-bench-queries-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        case = build_case(workdir, ns.companies, ns.seed)
+        if ns.case is not None:
+            case.rename(ns.case)
+            case = ns.case
+
+    started = time.perf_counter()
+    graph = graphinv.load_graph(case)
+    emit(
+        {
+            "step": "load_graph",
+            "case": str(case),
+            "nodes": graph.number_of_nodes(),
+            "edges": graph.number_of_edges(),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+    started = time.perf_counter()
+    companies = len(nodes_of_kind(graph, "Company"))
+    emit({"step": "index:kinds", "seconds": round(time.perf_counter() - started, 3)})
+    targets = pick_targets(graph)
+    firm, far = targets["firm"], targets["far"]
+    # A REF as a user types it: a bundle id and a tax id are found by one scan; a name builds
+    # the whole REF index once (later REFs of any kind are then dictionary look-ups).
+    attrs = graph.nodes[firm]
+    for label, ref in (
+        ("ref:bundle_id", attrs["bundle_id"]),
+        ("ref:tax_id", attrs["tax_id"]),
+        ("ref:name", attrs["name"]),
+    ):
+        started = time.perf_counter()
+        try:
+            outcome = "found" if resolve_ref(graph, ref) == firm else "another entity"
+        except RefError as exc:
+            outcome = str(exc)[:80]
+        emit({"step": label, "seconds": round(time.perf_counter() - started, 3), "outcome": outcome})
+    emit(
+        {
+            "step": "targets",
+            "firm": graph.nodes[firm].get("bundle_id"),
+            "far": graph.nodes[far].get("bundle_id"),
+            **{k: v for k, v in targets.items() if k not in ("firm", "far")},
+        }
+    )
+
+    cases: list[tuple[str, str, Callable[[], Any]]] = [
+        ("shared-addresses --flagged", "graph", lambda: shared_addresses(graph, flagged=True)),
+        ("shared-addresses", "graph", lambda: shared_addresses(graph)),
+        ("shared-owners --flagged", "graph", lambda: shared_owners(graph, flagged=True)),
+        ("shared-owners --officers", "graph", lambda: shared_owners(graph, officers=True)),
+        (
+            "new-importers --chemical 4-piperidone --since 2019-01-01",
+            "graph",
+            lambda: new_importers(graph, chemical="4-piperidone", since="2019-01-01"),
+        ),
+        ("risk --top 20", "graph", lambda: risk(graph, top=20)),
+        ("freeze-list --flagged", "graph", lambda: freeze_list(graph, flagged=True)),
+        ("cluster (every flagged firm)", "graph", lambda: cluster(graph)),
+        ("cluster --around FIRM --hops 2", "one firm", lambda: cluster(graph, around=[firm])),
+        ("path FIRM FAR", "one firm", lambda: path(graph, firm, far)),
+        ("ubo FIRM", "one firm", lambda: ubo(graph, firm)),
+        ("freeze-list --around FIRM", "one firm", lambda: freeze_list(graph, around=[firm])),
+    ]
+    listings = {"shared-addresses", "shared-owners --officers"}
+    for name, scope, func in cases:
+        if ns.skip_listings and name in listings:
+            continue
+        log(f"timing {name}")
+        first, median, result = timed(func, ns.runs)
+        target = 0.1 if scope == "one firm" and not name.startswith("freeze") else 1.0
+        emit(
+            {
+                "investigation": name,
+                "scope": scope,
+                "companies": companies,
+                "rows": len(result.rows),
+                "first_s": round(first, 4),
+                "median_s": round(median, 4),
+                "runs": ns.runs,
+                "target_s": target,
+                "meets_target": median <= target,
+            }
+        )
+    emit({"step": "peak_rss_mb", "value": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+// name: risk
+// description: An explainable risk score per registry firm, highest first: network and import
+//   signals (watch list, new importer of a watched precursor, young, tiny, nominee officer,
+//   address shared with flagged firms or with a mass-registration office, owners or officers
+//   tied to flagged firms, ownership links to flagged firms, flagged owners, officers or
+//   spouses) weighed against legitimacy (age, staff, a long history of importing the chemical).
+//   Only firms tied to that evidence are scored, and only those with a risk signal beyond age
+//   and size are listed. Each signal is listed with its weight (the weights of graphinv.query.risk).
+// param: top integer = 0  Keep the N highest scores (0: all).
+// param: as_of date = null  The reference day (null: the latest shipment date in the graph, else today).
+// param: since date = null  A first import on or after this day is new (null: 2 or more years after the chemical's first import in the graph).
+// param: max_degree integer = 12  An address with more holders than this is a mass-registration office (0: none is).
+// param: nominee_min_firms integer = 5  An officer of this many firms or more is nominee-like.
+// param: watched chemical[] = ["1-boc-4-anilinopiperidine", "1-boc-4-piperidone", "4-anilino-N-phenethylpiperidine",
+//   "4-anilinopiperidine", "4-piperidone", "BMK glycidic acid", "N-phenethyl-4-piperidone", "alpha-phenylacetoacetamide",
+//   "alpha-phenylacetoacetonitrile", "aniline", "ephedrine", "hydriodic acid", "methyl alpha-phenylacetoacetate",
+//   "methylamine", "norephedrine", "norfentanyl", "phenyl-2-propanone", "phenylacetic acid", "propionic anhydride",
+//   "propionyl chloride", "pseudoephedrine", "red phosphorus"]  The precursors whose new importers are a signal.
+// returns: entity, score, reasons, signals
+// mode: read
+OPTIONAL MATCH (s0:Shipment)
+WHERE s0.date IS NOT NULL AND s0.date <> ''
+WITH coalesce($as_of, max(s0.date), toString(date())) AS day
+CALL (day) {
+  OPTIONAL MATCH (ff:Company)
+  WHERE ff.flagged AND coalesce(ff.registered, true)
+  RETURN collect(ff) AS flagged
+}
+CALL (day) {
+  OPTIONAL MATCH (imp)-[:IMPORTED]->(s:Shipment)
+  WHERE s.chemical IN $watched
+  WITH imp, s.chemical AS chem, s
+  ORDER BY chem, coalesce(s.date, ''), s.id
+  WITH imp, chem, collect(s) AS ships
+  RETURN collect(CASE WHEN imp IS NOT NULL THEN {firm: imp, chem: chem, ships: ships} END) AS imports
+}
+CALL (day) {
+  OPTIONAL MATCH ()-[:IMPORTED]->(s:Shipment)
+  WHERE s.chemical IN $watched AND s.date IS NOT NULL AND s.date <> ''
+  WITH s.chemical AS chem, min(s.date) AS first
+  RETURN collect(CASE WHEN chem IS NOT NULL THEN {chem: chem, first: first} END) AS firsts
+}
+CALL (day) {
+  OPTIONAL MATCH (p:Person)-[r:OFFICER_OF]->(c)
+  WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
+  WITH p, count(DISTINCT c) AS firms
+  WHERE firms >= $nominee_min_firms
+  RETURN collect({id: p.id, firms: firms}) AS nominees
+}
+CALL (day) {
+  OPTIONAL MATCH (a:Address)
+  WHERE $max_degree > 0 AND COUNT { MATCH (h)-->(a) RETURN DISTINCT h } > $max_degree
+  RETURN collect(a) AS hub_addresses
+}
+// The firms to score: flagged, importers of a watched precursor, firms one owner, officer,
+// address or ownership link from a flagged firm, firms of nominee officers, firms at mass addresses.
+CALL (day, flagged, imports, nominees, hub_addresses) {
+  UNWIND flagged AS ff
+  WITH day, flagged, imports, nominees, hub_addresses, ff,
+       [(ff)<--(pc:Company) | pc]
+       + reduce(acc = [], other IN [(ff)<--(o) WHERE (o:Person OR o:Company) AND COUNT { MATCH (o)-->(x) RETURN DISTINCT x } <= 200 | o] |
+                acc + [(other)-[:OWNS|OFFICER_OF]->(t) WHERE t <> ff | t])
+       + [(ff)-[:OWNS]->(owned:Company) | owned]
+       + reduce(acc = [], ad IN [(ff)-->(a:Address) WHERE COUNT { MATCH (h)-->(a) RETURN DISTINCT h } <= 200 | a] |
+                acc + [(n)-->(ad) WHERE n <> ff | n]) AS tied
+  WITH day, flagged, imports, nominees, hub_addresses, reduce(acc = [], xs IN collect(tied) | acc + xs) AS tied
+  OPTIONAL MATCH (np:Person)-[r:OFFICER_OF]->(nf)
+  WHERE np.id IN [n IN nominees | n.id]
+    AND (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
+  WITH flagged, imports, hub_addresses, tied, collect(nf) AS nominee_firms
+  RETURN flagged + [i IN imports | i.firm] + tied + nominee_firms
+         + reduce(acc = [], a IN hub_addresses | acc + [(h)-->(a) | h]) AS candidates
+}
+UNWIND candidates AS firm
+WITH DISTINCT firm, day, flagged, imports, firsts, nominees, hub_addresses
+WHERE firm:Company AND coalesce(firm.registered, true)
+// Imports of watched precursors: new, or a long history from the start.
+CALL (firm, imports, firsts) {
+  UNWIND [i IN imports WHERE i.firm = firm] AS i
+  WITH i, [s IN i.ships WHERE s.date IS NOT NULL AND s.date <> ''] AS dated,
+       head([f IN firsts WHERE f.chem = i.chem | f.first]) AS first_in_case
+  WHERE size(dated) > 0
+  WITH i, dated, first_in_case, dated[0].date AS first,
+       reduce(ys = [], s IN dated | CASE WHEN substring(s.date, 0, 4) IN ys THEN ys ELSE ys + [substring(s.date, 0, 4)] END) AS years,
+       duration.inDays(
+         CASE WHEN size(first_in_case) >= 10 THEN date(substring(first_in_case, 0, 10)) ELSE date(substring(first_in_case, 0, 4) + '-07-01') END,
+         CASE WHEN size(dated[0].date) >= 10 THEN date(substring(dated[0].date, 0, 10)) ELSE date(substring(dated[0].date, 0, 4) + '-07-01') END
+       ).days / 365.25 AS gap
+  WITH i, dated, first, first_in_case, years, gap,
+       CASE WHEN $since IS NOT NULL THEN first >= $since ELSE gap >= 2.0 END AS late
+  ORDER BY i.chem
+  WITH collect({chem: i.chem, first: first, late: late, shipments: size(i.ships), first_shipment: i.ships[0],
+                kg: reduce(kg = 0.0, s IN i.ships | kg + coalesce(s.quantity_kg, 0.0)),
+                history: NOT late AND first = first_in_case AND size(years) >= 4, years: size(years), dated: size(dated)}) AS chems
+  WITH chems, [c IN chems WHERE c.late] AS new
+  RETURN reduce(m = null, c IN chems | CASE WHEN m IS NULL OR c.first < m THEN c.first ELSE m END) AS first_watched,
+         [k IN range(0, size(new) - 1) | {
+            name: CASE WHEN k = 0 THEN 'new_importer' ELSE 'new_importer_more' END,
+            weight: CASE WHEN k = 0 THEN 3.0 ELSE 1.0 END,
+            text: 'new importer of ' + new[k].chem + ': first import ' + new[k].first + ' ('
+                  + coalesce(new[k].first_shipment.bundle_id, new[k].first_shipment.id) + '); '
+                  + toString(new[k].shipments) + ' shipments, ' + toString(round(new[k].kg)) + ' kg'}]
+         + [c IN chems WHERE c.history | {name: 'long_import_history', weight: -1.5,
+            text: 'imported ' + c.chem + ' in ' + toString(c.years) + ' distinct years since ' + substring(c.first, 0, 4)
+                  + ' (' + toString(c.dated) + ' shipments), from the first year it appears in the graph'}] AS import_signals
+}
+// Age at the first watched import (or at the reference day), and size.
+WITH firm, day, flagged, nominees, hub_addresses, import_signals, first_watched,
+     CASE WHEN firm.incorporation_date IS NULL THEN null
+          ELSE duration.inDays(
+                 CASE WHEN size(firm.incorporation_date) >= 10 THEN date(substring(firm.incorporation_date, 0, 10))
+                      ELSE date(substring(firm.incorporation_date, 0, 4) + '-07-01') END,
+                 CASE WHEN size(coalesce(first_watched, day)) >= 10 THEN date(substring(coalesce(first_watched, day), 0, 10))
+                      ELSE date(substring(coalesce(first_watched, day), 0, 4) + '-07-01') END
+               ).days / 365.25 END AS age
+WITH firm, day, flagged, nominees, hub_addresses, import_signals,
+     CASE WHEN firm.flagged THEN [{name: 'watchlist', weight: 1.0,
+          text: 'on watch list: ' + reduce(t = '', l IN coalesce(firm.flags, []) | t + CASE WHEN t = '' THEN '' ELSE '; ' END + l)}] ELSE [] END
+     + import_signals
+     + CASE WHEN age IS NULL THEN []
+            WHEN 0 <= age AND age < 3 THEN [{name: 'very_young', weight: 2.0, text: 'incorporated ' + firm.incorporation_date + ', ' + toString(round(age, 1)) + ' years before ' + coalesce(first_watched, day)}]
+            WHEN 3 <= age AND age < 6 THEN [{name: 'young', weight: 1.0, text: 'incorporated ' + firm.incorporation_date + ', ' + toString(round(age, 1)) + ' years before ' + coalesce(first_watched, day)}]
+            WHEN age >= 20 THEN [{name: 'old', weight: -2.0, text: 'incorporated ' + firm.incorporation_date + ', ' + toString(toInteger(round(age))) + ' years before ' + coalesce(first_watched, day)}]
+            WHEN age >= 10 THEN [{name: 'established', weight: -1.0, text: 'incorporated ' + firm.incorporation_date + ', ' + toString(toInteger(round(age))) + ' years before ' + coalesce(first_watched, day)}]
+            ELSE [] END
+     + CASE WHEN firm.employees IS NULL THEN []
+            WHEN firm.employees <= 10 THEN [{name: 'tiny', weight: 1.0, text: toString(firm.employees) + ' employees'}]
+            WHEN firm.employees >= 250 THEN [{name: 'large', weight: -2.0, text: toString(firm.employees) + ' employees'}]
+            WHEN firm.employees >= 50 THEN [{name: 'mid_size', weight: -1.0, text: toString(firm.employees) + ' employees'}]
+            ELSE [] END AS signals
+// The network: officers, owners, their spouses, ownership, addresses.
+CALL (firm, day, flagged, nominees) {
+  OPTIONAL MATCH (other)-[r:OWNS|OFFICER_OF]->(firm)
+  WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
+  WITH firm, day, flagged, nominees, other,
+       collect(type(r)) AS rels
+  WITH firm, day, flagged, nominees, other,
+       'OFFICER_OF' IN rels AS officer, 'OWNS' IN rels AS owner
+  RETURN
+    collect(CASE WHEN officer AND other.id IN [n IN nominees | n.id]
+                 THEN {name: 'nominee_officer', weight: 2.0,
+                       text: 'officer ' + other.name + ' is an officer of ' + toString(head([n IN nominees WHERE n.id = other.id | n.firms])) + ' firms (nominee-like)'} END) AS nominee_signals,
+    reduce(acc = [], xs IN collect(CASE WHEN other IS NULL THEN [] ELSE
+        CASE WHEN other:Person AND other.flagged THEN [other] ELSE [] END
+        + CASE WHEN other:Person THEN [(other)-[fam:FAMILY]-(sp) WHERE fam.relation = 'spouse' AND sp.flagged | sp] ELSE [] END
+      END) | acc + [x IN xs WHERE NOT x IN acc]) AS flagged_people,
+    reduce(acc = [], xs IN collect(CASE WHEN other IS NULL OR COUNT { MATCH (other)-->(x) RETURN DISTINCT x } > 200 THEN [] ELSE
+        [(other)-[l2:OWNS|OFFICER_OF]->(firm2) WHERE firm2 <> firm AND firm2 IN flagged
+           AND (l2:OWNS OR NOT EXISTS { (other)-[:OWNS]->(firm2) })
+           AND (l2.start_date IS NULL OR l2.start_date <= day) AND (l2.end_date IS NULL OR l2.end_date > day) | firm2]
+      END) | acc + [x IN xs WHERE NOT x IN acc]) AS tied_flagged,
+    [x IN collect(CASE WHEN owner AND other:Company AND other IN flagged THEN other END) WHERE x IS NOT NULL] AS owned_by_flagged
+}
+WITH firm, day, flagged, hub_addresses, signals, nominee_signals, flagged_people, tied_flagged,
+     owned_by_flagged
+     + [(firm)-[o:OWNS]->(owned) WHERE owned IN flagged AND NOT owned IN owned_by_flagged
+          AND (o.start_date IS NULL OR o.start_date <= day) AND (o.end_date IS NULL OR o.end_date > day) | owned] AS ownership_flagged
+WITH firm, flagged, hub_addresses,
+     signals + nominee_signals
+     + CASE WHEN size(tied_flagged) > 0 THEN [{name: 'owner_links_flagged',
+              weight: 1.0 * CASE WHEN size(tied_flagged) > 3 THEN 3 ELSE size(tied_flagged) END,
+              text: 'its owners or officers also own or run ' + toString(size(tied_flagged)) + ' flagged firm(s)'}] ELSE [] END
+     + CASE WHEN size(ownership_flagged) > 0 THEN [{name: 'ownership_flagged',
+              weight: 1.0 * CASE WHEN size(ownership_flagged) > 2 THEN 2 ELSE size(ownership_flagged) END,
+              text: 'owns or is owned by ' + toString(size(ownership_flagged)) + ' flagged firm(s)'}] ELSE [] END
+     + CASE WHEN size(flagged_people) > 0 THEN [{name: 'flagged_person',
+              weight: 1.0 * CASE WHEN size(flagged_people) > 2 THEN 2 ELSE size(flagged_people) END,
+              text: toString(size(flagged_people)) + ' flagged person(s) among its owners, officers or their spouses'}] ELSE [] END
+     + [(firm)-[:HAS_ADDRESS]->(a) WHERE a IN hub_addresses
+        | {name: 'mass_address', weight: 1.5, text: 'registered at ' + coalesce(a.text, a.name) + ', a mass-registration office?'}]
+     + reduce(acc = [], a IN [(firm)-[:HAS_ADDRESS]->(a) WHERE NOT a IN hub_addresses | a] |
+          acc + CASE WHEN size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) = 0 THEN [] ELSE
+            [{name: 'shared_address_flagged',
+              weight: 1.0 * CASE WHEN size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) > 3 THEN 3
+                                 ELSE size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) END,
+              text: 'shares its address ' + coalesce(a.text, a.name) + ' with '
+                    + toString(size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h])) + ' flagged firm(s)'}] END) AS signals
+// Legitimacy alone is no reason to list a firm.
+WHERE any(s IN signals WHERE s.weight > 0 AND NOT s.name IN ['very_young', 'young', 'tiny'])
+UNWIND signals AS s
+WITH firm, s
+ORDER BY abs(s.weight) DESC, s.name, s.text
+WITH firm, collect(s) AS signals
+WITH firm, signals, round(reduce(t = 0.0, s IN signals | t + s.weight), 3) AS score
+ORDER BY score DESC, firm.name, firm.id
+WITH collect({firm: firm, signals: signals, score: score}) AS ranked
+UNWIND (CASE WHEN $top > 0 THEN ranked[..$top] ELSE ranked END) AS row
+WITH row.firm AS firm, row.score AS score, row.signals AS signals
+RETURN firm {.id, .name, .kind, .tax_id, .flagged, .bundle_id} AS entity, score,
+       [s IN signals | CASE WHEN s.weight > 0 THEN '+' ELSE '' END + toString(s.weight) + ' ' + s.text] AS reasons,
+       signals
+ORDER BY score DESC, entity.name, entity.id

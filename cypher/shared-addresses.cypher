@@ -1,0 +1,21 @@
+// name: shared-addresses
+// description: Addresses that two or more firms or persons give, largest first, with who gives
+//   each and the source rows. An address given by more than max_degree of them (a formation
+//   agent's virtual office) is a hub: listed after the leads, with hub = true.
+// param: flagged boolean = false  Only addresses where at least one of them is flagged.
+// param: max_degree integer = 12  More firms and persons than this make the address a hub (0: no hubs).
+// returns: address, address_ids, entities, flagged, hub, links
+// mode: read
+MATCH (a:Address)<-[r:HAS_ADDRESS]-(e)
+WHERE e:Company OR e:Person
+WITH a, e, r
+ORDER BY CASE WHEN e:Company THEN 0 ELSE 1 END, e.name, e.id
+WITH a,
+     collect(e {.id, .name, .kind, .tax_id, .flagged, .bundle_id}) AS entities,
+     collect({rel: type(r), source: e.id, target: a.id, sources: r.sources}) AS links
+WHERE size(entities) >= 2
+WITH a, entities, links, [x IN entities WHERE x.flagged] AS flagged
+WHERE NOT $flagged OR size(flagged) > 0
+WITH a, entities, links, flagged, ($max_degree > 0 AND size(entities) > $max_degree) AS hub
+RETURN coalesce(a.text, a.name, a.id) AS address, [a.id] AS address_ids, entities, flagged, hub, links
+ORDER BY hub, size(entities) DESC, size(flagged) DESC, address, a.id

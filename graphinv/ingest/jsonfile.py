@@ -1,0 +1,161 @@
+"""Streaming JSON reading with line numbers: a top-level array of objects, or JSON lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphinv.exc import RecordError, SourceError
+
+__all__ = ["JsonRecord", "read_json_records", "first_char", "flatten"]
+
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\r\n\ufeff"
+
+
+@dataclass(slots=True)
+class JsonRecord:
+    """One JSON object of a source, the line it starts on, its text, and what was wrong with it."""
+
+    line: int
+    data: Any
+    text: str
+    error: RecordError | None = None
+
+
+def first_char(path: Path, size: int = 4096) -> str:
+    """The first non-blank character of a file ('' for an empty or unreadable file)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+    except OSError:
+        return ""
+    return head.decode("utf-8", "replace").lstrip(_SPACE)[:1]
+
+
+def read_json_records(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[JsonRecord]:
+    """Yield each object of a JSON array file, or each line of a JSON-lines file, with its line.
+
+    A single top-level object counts as a one-record file. An unparseable JSON line is yielded
+    with ``error`` set (the rest goes on); an array that does not parse stops the file, since no
+    later element can be located.
+    """
+    if first_char(path) == "[" or first_char(path) == "{" and not _looks_like_lines(path):
+        yield from _array_records(path, progress)
+        return
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    with handle:
+        seen = 0
+        for number, raw in enumerate(handle, start=1):
+            text = raw.decode("utf-8", "replace").strip()
+            if not text:
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                yield JsonRecord(number, None, text, RecordError("*", f"not valid JSON ({exc})"))
+                continue
+            yield JsonRecord(number, data, text)
+            seen += 1
+            if progress is not None and seen % 2000 == 0:
+                progress(handle.tell())
+        if progress is not None:
+            progress(handle.tell())
+
+
+def _looks_like_lines(path: Path) -> bool:
+    """A file starting with '{' is JSON lines when its first line is a whole object."""
+    with open(path, "rb") as handle:
+        first = handle.readline().decode("utf-8", "replace").strip()
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def _array_records(path: Path, progress: Callable[[int], None] | None) -> Iterator[JsonRecord]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig", "replace")
+    except OSError as exc:
+        raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    # Element offsets come from raw_decode, so each record knows the line it starts on without a
+    # second, position-tracking parser.
+    lines = _LineIndex(text)
+    pos = _skip(text, 0)
+    if text.startswith("{", pos):
+        try:
+            data, end = _DECODER.raw_decode(text, pos)
+        except ValueError as exc:
+            raise SourceError(f"{path.name}: not valid JSON ({exc})") from exc
+        yield JsonRecord(lines.line(pos), data, text[pos:end])
+        return
+    pos = _skip(text, pos + 1)
+    while pos < len(text) and text[pos] != "]":
+        try:
+            data, end = _DECODER.raw_decode(text, pos)
+        except ValueError as exc:
+            raise SourceError(f"{path.name}:{lines.line(pos)}: not valid JSON ({exc}); fix the file, nothing after this point can be read") from exc
+        yield JsonRecord(lines.line(pos), data, text[pos:end])
+        pos = _skip(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip(text, pos + 1)
+    if progress is not None:
+        progress(len(text.encode("utf-8", "replace")))
+
+
+def _skip(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _SPACE:
+        pos += 1
+    return pos
+
+
+class _LineIndex:
+    def __init__(self, text: str) -> None:
+        self._starts = [0]
+        find = text.find
+        at = find("\n")
+        while at != -1:
+            self._starts.append(at + 1)
+            at = find("\n", at + 1)
+
+    def line(self, offset: int) -> int:
+        import bisect
+
+        return bisect.bisect_right(self._starts, offset)
+
+
+def flatten(data: Any, prefix: str = "", out: dict[str, str] | None = None) -> dict[str, str]:
+    """A nested JSON record as flat ``a.b.0.c`` text values; a list of scalars is also given whole
+    under its own key, joined with '; ', so a mapping can test or search it."""
+    if out is None:
+        out = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(data, list):
+        scalars = [v for v in data if not isinstance(v, (dict, list))]
+        if prefix and scalars:
+            out[prefix] = "; ".join(_text(v) for v in scalars)
+        for index, value in enumerate(data):
+            flatten(value, f"{prefix}.{index}" if prefix else str(index), out)
+    elif prefix:
+        out[prefix] = _text(data)
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

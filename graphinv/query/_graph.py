@@ -1,0 +1,311 @@
+"""Reading helpers shared by the investigations: neighbours, evidence, validity dates, hubs, indexes.
+
+The graph is read-only and shared by every caller, so anything cached about it is kept here in
+weak maps keyed by the graph object, never written into the graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import networkx as nx
+
+from graphinv.exc import GraphinvError
+from graphinv.model import LINK_KINDS, check_date
+from graphinv.perf import gc_paused
+from graphinv.query.results import Entity, Evidence, Hub
+
+__all__ = [
+    "DEFAULT_MAX_DEGREE",
+    "PARTY_KINDS",
+    "POSSIBLY_SAME_AS",
+    "Entities",
+    "HubCheck",
+    "as_of_date",
+    "check_option_date",
+    "evidence",
+    "flagged_firms",
+    "flagged_nodes",
+    "hub_degree",
+    "investigation",
+    "is_current",
+    "is_registered_company",
+    "links_between",
+    "neighbours",
+    "nodes_of_kind",
+    "same_as",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def investigation(func: _F) -> _F:
+    """Run an investigation with the cyclic GC paused: it allocates many small objects that form no
+    cycles, and each collection would rescan the whole loaded graph (seconds at registry scale)."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with gc_paused():
+            return func(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
+POSSIBLY_SAME_AS = "POSSIBLY_SAME_AS"
+PARTY_KINDS = frozenset({"Company", "Person"})
+
+#: An address, officer or owner linked to more firms and persons than this is a hub. Registered
+#: offices of ordinary firms hold a handful of firms (a group and its subsidiaries, a family's
+#: firms); a formation agent's virtual office or a nominee director holds dozens to thousands.
+DEFAULT_MAX_DEGREE = 12
+
+
+def neighbours(
+    graph: nx.MultiDiGraph, node: str, *, include_possible: bool = False
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every link of a node read as undirected: (the other end, relationship, link attributes).
+
+    POSSIBLY_SAME_AS links are skipped unless ``include_possible``: an uncertain match must never
+    silently join two entities.
+    """
+    for other, keys in graph._succ[node].items():
+        for rel, attrs in keys.items():
+            if rel != POSSIBLY_SAME_AS or include_possible:
+                yield other, rel, attrs
+    for other, keys in graph._pred[node].items():
+        for rel, attrs in keys.items():
+            if rel != POSSIBLY_SAME_AS or include_possible:
+                yield other, rel, attrs
+
+
+def links_between(graph: nx.MultiDiGraph, a: str, b: str, *, include_possible: bool = False) -> list[dict[str, Any]]:
+    """Every link between two nodes in either direction, in a stable order."""
+    found = [attrs for rel, attrs in graph._succ[a].get(b, {}).items() if rel != POSSIBLY_SAME_AS or include_possible]
+    if a != b:
+        found += [
+            attrs for rel, attrs in graph._pred[a].get(b, {}).items() if rel != POSSIBLY_SAME_AS or include_possible
+        ]
+    return sorted(found, key=lambda l: (l["rel"], l["source"], l["target"]))
+
+
+def _name(graph: nx.MultiDiGraph, node_id: str) -> str:
+    return str(graph._node[node_id].get("name") or node_id)
+
+
+_PROPS_SKIP = frozenset({"rel", "source", "target", "sources"})
+_PROTOTYPES: dict[type, Any] = {}
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _link(cls: type, source: str, target: str, fields: dict[str, Any]) -> Any:
+    """A link model for its ``explain``, built without validation (the graph's values were
+    validated at ingest): ``model_construct`` inspects default factories on every call, which
+    costs more than the whole explanation."""
+    defaults = _PROTOTYPES.get(cls)
+    if defaults is None:
+        defaults = _PROTOTYPES[cls] = dict(cls.model_construct(source="", target="").__dict__)  # type: ignore[attr-defined]
+    link = object.__new__(cls)
+    object.__setattr__(link, "__dict__", {**defaults, "source": source, "target": target, **fields})
+    object.__setattr__(link, "__pydantic_fields_set__", set())
+    object.__setattr__(link, "__pydantic_extra__", None)
+    object.__setattr__(link, "__pydantic_private__", None)
+    return link
+
+
+def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any]) -> Evidence:
+    """A link as evidence: the sentence its kind explains it with, and its sources appended."""
+    rel, source, target = attrs["rel"], attrs["source"], attrs["target"]
+    sources = tuple(attrs.get("sources") or ())
+    props = {k: v for k, v in attrs.items() if k not in _PROPS_SKIP and v is not None}
+    source_name, target_name = _name(graph, source), _name(graph, target)
+    cls = LINK_KINDS.get(rel)
+    try:
+        if cls is None:
+            raise LookupError(rel)
+        known = _FIELDS.get(cls)
+        if known is None:
+            known = _FIELDS[cls] = frozenset(cls.model_fields)  # the class property is slow to read
+        fields = {k: v for k, v in props.items() if k in known}
+        sentence = _link(cls, source, target, fields).explain(source_name, target_name)
+    except (LookupError, AttributeError, TypeError, ValueError):
+        sentence = f"{source_name} {rel.lower().replace('_', ' ')} {target_name}"
+    if props.get("end_date"):
+        sentence += f" (until {props['end_date']})"
+    if sources:
+        sentence += f" ({'; '.join(sources)})"
+    return Evidence(rel=rel, source=source, target=target, sources=sources, props=props, text=sentence)
+
+
+def is_current(attrs: dict[str, Any], as_of: str) -> bool:
+    """Whether a dated link (ownership, office) holds on ``as_of``: started, and not yet ended."""
+    start = attrs.get("start_date")
+    if start and start > as_of:
+        return False
+    end = attrs.get("end_date")
+    return not end or end > as_of
+
+
+def check_option_date(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_date(str(value))
+    except ValueError as exc:
+        raise GraphinvError(f"{option}: {exc}; give a date as YYYY-MM-DD, e.g. 2021-03-15") from None
+
+
+def as_of_date(as_of: str | dt.date | None) -> str:
+    """The date validity is judged on: the one given, else today."""
+    if as_of is None:
+        return dt.date.today().isoformat()
+    if isinstance(as_of, dt.date):
+        return as_of.isoformat()
+    return check_option_date(as_of, "as_of") or ""
+
+
+_KIND_INDEX: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
+
+
+def nodes_of_kind(graph: nx.MultiDiGraph, kind: str) -> tuple[str, ...]:
+    """The ids of every node of a kind, in graph order (indexed once per graph)."""
+    index = _KIND_INDEX.get(graph)
+    if index is None:
+        lists: dict[str, list[str]] = {}
+        for node_id, attrs in graph._node.items():
+            lists.setdefault(attrs.get("kind", ""), []).append(node_id)
+        index = {k: tuple(v) for k, v in lists.items()}
+        _KIND_INDEX[graph] = index
+    return index.get(kind, ())
+
+
+_FLAGGED: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
+def flagged_nodes(graph: nx.MultiDiGraph) -> tuple[str, ...]:
+    """The ids of every flagged node, in graph order (indexed once per graph): the flagged-only
+    investigations start from these instead of scanning every firm and person."""
+    found = _FLAGGED.get(graph)
+    if found is None:
+        found = _FLAGGED[graph] = tuple(n for n, attrs in graph._node.items() if attrs.get("flagged"))
+    return found
+
+
+def flagged_firms(graph: nx.MultiDiGraph) -> tuple[str, ...]:
+    """Flagged registry firms (customs parties are not firms a watch list names)."""
+    nodes = graph._node
+    return tuple(n for n in flagged_nodes(graph) if is_registered_company(nodes[n]))
+
+
+def is_registered_company(attrs: dict[str, Any]) -> bool:
+    """A registry firm, as opposed to a customs party known only from how a clerk typed it."""
+    return attrs.get("kind") == "Company" and attrs.get("registered", True) is not False
+
+
+def hub_degree(graph: nx.MultiDiGraph, node: str, *, limit: int | None = None) -> int:
+    """How many distinct firms and persons a node links (a shipment counts as its other parties).
+
+    Counting stops past ``limit``: only whether a node is a hub matters, and a real hub may link
+    hundreds of thousands of firms.
+    """
+    seen: set[str] = set()
+    nodes = graph._node
+    cap = None if limit is None else limit + 1
+    for other, rel, _ in neighbours(graph, node):
+        kind = nodes[other].get("kind")
+        if kind in PARTY_KINDS:
+            seen.add(other)
+        elif kind == "Shipment":
+            for party, _, _ in neighbours(graph, other):
+                if party != node and nodes[party].get("kind") in PARTY_KINDS:
+                    seen.add(party)
+        if cap is not None and len(seen) >= cap:
+            break
+    return len(seen)
+
+
+class Entities:
+    """Entity models of one investigation's nodes, each built once however many rows name it."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self._made: dict[str, Entity] = {}
+
+    def __call__(self, node: str) -> Entity:
+        entity = self._made.get(node)
+        if entity is None:
+            entity = self._made[node] = Entity.of(self.graph, node)
+        return entity
+
+
+class HubCheck:
+    """Remembers which nodes are hubs during one investigation (a node's degree is counted once)."""
+
+    def __init__(self, graph: nx.MultiDiGraph, max_degree: int | None, *, exempt: Iterable[str] = ()) -> None:
+        if max_degree is not None and max_degree < 1:
+            raise GraphinvError(f"max_degree must be at least 1, got {max_degree!r}")
+        self.graph = graph
+        self.max_degree = max_degree
+        self.exempt = set(exempt)
+        self._degree: dict[str, int] = {}
+        self.found: dict[str, int] = {}
+
+    def __call__(self, node: str) -> bool:
+        if self.max_degree is None or node in self.exempt:
+            return False
+        if node in self._degree:
+            return node in self.found
+        # A firm's own shipments and accounts never make it a hub; only its ties to others do.
+        degree = hub_degree(self.graph, node, limit=self.max_degree)
+        self._degree[node] = degree
+        if degree > self.max_degree:
+            self.found[node] = hub_degree(self.graph, node)
+            return True
+        return False
+
+    def hubs(self) -> tuple[Hub, ...]:
+        hubs = [Hub(entity=Entity.of(self.graph, n), degree=d) for n, d in self.found.items()]
+        return tuple(sorted(hubs, key=lambda h: (-h.degree, h.entity.name, h.entity.id)))
+
+
+_SAME_AS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _representative_key(graph: nx.MultiDiGraph, node: str) -> tuple[int, int, str]:
+    attrs = graph._node[node]
+    return (0 if attrs.get("registered", True) is not False else 1, 0 if attrs.get("bundle_id") else 1, node)
+
+
+def same_as(graph: nx.MultiDiGraph) -> dict[str, str]:
+    """For nodes joined by POSSIBLY_SAME_AS links: each node's representative (a registry entity
+    before a customs party, then the smallest id). Nodes with no such link are not in the map."""
+    cached = _SAME_AS.get(graph)
+    if cached is not None:
+        return cached
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for u, nbrs in graph._succ.items():
+        for v, keys in nbrs.items():
+            if POSSIBLY_SAME_AS in keys:
+                ru, rv = find(u), find(v)
+                if ru != rv:
+                    parent[max(ru, rv)] = min(ru, rv)
+    groups: dict[str, list[str]] = {}
+    for node in parent:
+        groups.setdefault(find(node), []).append(node)
+    mapping: dict[str, str] = {}
+    for members in groups.values():
+        rep = min(members, key=lambda n: _representative_key(graph, n))
+        for member in members:
+            mapping[member] = rep
+    _SAME_AS[graph] = mapping
+    return mapping

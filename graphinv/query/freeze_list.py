@@ -1,0 +1,219 @@
+"""freeze-list: the entities a freeze order must name, why each is there, and every account they hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import networkx as nx
+
+from graphinv.exc import GraphinvError
+from graphinv.query._graph import as_of_date, evidence, flagged_firms, investigation, is_current, same_as
+from graphinv.query.refs import resolve_refs
+from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row
+from graphinv.query.ubo import owner_rows, ownership
+
+__all__ = ["FreezeEntry", "FreezeList", "freeze_list"]
+
+Role = Literal["named", "chain", "owner", "spouse", "officer"]
+_ROLE_ORDER = {"named": 0, "chain": 1, "owner": 2, "spouse": 3, "officer": 4}
+
+
+class FreezeEntry(Row):
+    """One entity to name in the order: why (``role`` and ``reasons``), through which chains or
+    family links, and its accounts (with those already frozen marked)."""
+
+    entity: Entity
+    role: Role
+    reason: str
+    reasons: tuple[str, ...]
+    accounts: tuple[Account, ...]
+    paths: tuple[tuple[str, ...], ...]
+    links: tuple[Evidence, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity.label,
+            "kind": self.entity.kind,
+            "role": self.role,
+            "reason": list(self.reasons),
+            "accounts": [a.label for a in self.accounts],
+        }
+
+
+class FreezeList(QueryResult):
+    investigation: ClassVar[str] = "freeze-list"
+    rows: tuple[FreezeEntry, ...] = ()
+    as_of: str
+    min_share: float
+
+
+@dataclass
+class _Entry:
+    role: str
+    reasons: list[str] = field(default_factory=list)
+    paths: list[tuple[str, ...]] = field(default_factory=list)
+    links: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def add(
+        self, role: str, reason: str | None, paths: Sequence[tuple[str, ...]] = (), links: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        if _ROLE_ORDER[role] < _ROLE_ORDER[self.role]:
+            self.role = role
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+        for path in paths:
+            if path not in self.paths:
+                self.paths.append(path)
+        for link in links:
+            self.links[(link["rel"], link["source"], link["target"])] = link
+
+
+def _pct(value: float) -> str:
+    return f"{round(value, 2):g}%"
+
+
+@investigation
+def freeze_list(
+    graph: nx.MultiDiGraph,
+    *,
+    flagged: bool = False,
+    around: Sequence[str] | None = None,
+    min_share: float = 25.0,
+    spouses: bool = True,
+    officers: bool = False,
+    as_of: str | dt.date | None = None,
+    include_possible: bool = False,
+) -> FreezeList:
+    """The entities a freeze order must name, starting from the firms ``around`` names (REFs) or,
+    with ``flagged`` (the default when no REF is given), from every flagged firm.
+
+    It adds every owner whose effective share (ubo, on ``as_of``) in one of those firms is at least
+    ``min_share``, every firm on those owners' ownership chains, and (unless ``spouses`` is False)
+    the spouses of the persons so added; with ``officers``, the current officers of every firm on
+    the list. Each entry says why, with the chains and links, and lists every account it holds.
+    Owners whose share is unknown are not listed (a freeze order needs a known stake); the notes
+    name them.
+    """
+    if around and flagged:
+        raise GraphinvError("Give either flagged=True or around=[REF, ...], not both")
+    if not 0.0 <= min_share <= 100.0:
+        raise GraphinvError(f"min_share must be a percentage between 0 and 100, got {min_share!r}")
+    day = as_of_date(as_of)
+    nodes = graph._node
+    if around:
+        seeds = resolve_refs(graph, around, kinds=("Company", "Person"))
+    else:
+        seeds = flagged_firms(graph)
+    aliases = same_as(graph) if include_possible else None
+    entries: dict[str, _Entry] = {}
+
+    def add(
+        node: str,
+        role: str,
+        reason: str | None,
+        paths: Sequence[tuple[str, ...]] = (),
+        links: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        entry = entries.get(node)
+        if entry is None:
+            entry = entries[node] = _Entry(role=role)
+        entry.add(role, reason, paths, links)
+
+    def name(node: str) -> str:
+        return str(nodes[node].get("name") or node)
+
+    for seed in seeds:
+        flags = nodes[seed].get("flags") or []
+        add(seed, "named", f"flagged ({', '.join(flags)})" if flags else "named in the request")
+
+    notes: list[str] = []
+    # Per entity and seed firm: its effective share, through which firms, on whose chains it lies.
+    owns: dict[str, dict[str, tuple[float, tuple[str, ...]]]] = {}
+    chain_of: dict[str, dict[str, set[str]]] = {}
+    below: dict[str, dict[str, float]] = {}
+    company_seeds = sorted((s for s in seeds if nodes[s].get("kind") == "Company"), key=lambda s: (name(s), s))
+    for seed in company_seeds:
+        found = ownership(graph, seed, day, aliases=aliases)
+        for row in owner_rows(graph, seed, day, found):
+            owner = row.owner.id
+            if row.effective_pct is not None and row.effective_pct >= min_share:
+                via = () if row.direct_pct is not None else next((p[1:-1] for p in row.paths if len(p) > 2), ())
+                owns.setdefault(owner, {})[seed] = (row.effective_pct, via)
+                stake_links = [_raw(graph, e) for e in row.links]
+                add(owner, "owner", None, row.paths, stake_links)
+                for chain in row.paths:
+                    for firm in chain[1:-1]:
+                        add(firm, "chain", None, [chain], stake_links)
+                        if row.ultimate:
+                            chain_of.setdefault(firm, {}).setdefault(seed, set()).add(owner)
+            elif not row.share_known and (row.max_pct or 0.0) >= min_share:
+                notes.append(
+                    f"{row.owner.label} owns an unknown share of {name(seed)} (at most {_pct(row.max_pct or 0.0)}): "
+                    "not listed; establish the share"
+                )
+            elif row.effective_pct:
+                below.setdefault(owner, {})[seed] = row.effective_pct
+
+    if spouses:
+        for person in [
+            n for n, e in entries.items() if e.role in ("named", "owner") and nodes[n].get("kind") == "Person"
+        ]:
+            for spouse, link in _spouses(graph, person):
+                add(spouse, "spouse", f"spouse of {name(person)}", [(spouse, person)], [link])
+
+    if officers:
+        for firm in [n for n in entries if nodes[n].get("kind") == "Company"]:
+            for officer, keys in sorted(graph._pred[firm].items()):
+                link = keys.get("OFFICER_OF")
+                if link is not None and is_current(link, day):
+                    role = link.get("role") or "officer"
+                    add(officer, "officer", f"{role} of {name(firm)}", [(officer, firm)], [link])
+
+    built = []
+    for node, entry in entries.items():
+        reasons = list(entry.reasons)
+        for seed, (pct, via) in owns.get(node, {}).items():
+            through = f" through {' > '.join(name(n) for n in via)}" if via else ""
+            reasons.append(f"owns {_pct(pct)} of {name(seed)}{through}")
+        for seed, owners in chain_of.get(node, {}).items():
+            whose = ", ".join(name(o) for o in sorted(owners, key=lambda o: (name(o), o)))
+            reasons.append(f"on the ownership chain of {whose} to {name(seed)}")
+        flags = nodes[node].get("flags") or []
+        if flags and entry.role != "named":
+            reasons.append(f"on watch list {', '.join(flags)}")
+        for seed, pct in below.get(node, {}).items():
+            reasons.append(f"also owns {_pct(pct)} of {name(seed)} (below {_pct(min_share)})")
+        accounts = sorted(
+            (Account.of(graph, a) for a, keys in graph._succ[node].items() if "HOLDS" in keys),
+            key=lambda a: (a.bundle_id or "", a.number or "", a.id),
+        )
+        links = sorted(entry.links.values(), key=lambda l: (l["rel"], l["source"], l["target"]))
+        built.append(
+            FreezeEntry(
+                entity=Entity.of(graph, node),
+                role=entry.role,  # type: ignore[arg-type]
+                reason="; ".join(reasons),
+                reasons=tuple(reasons),
+                accounts=tuple(accounts),
+                paths=tuple(entry.paths),
+                links=tuple(evidence(graph, l) for l in links),
+            )
+        )
+    built.sort(key=lambda e: (_ROLE_ORDER[e.role], e.entity.kind != "Company", e.entity.name, e.entity.id))
+    return FreezeList(rows=tuple(built), as_of=day, min_share=min_share, notes=tuple(dict.fromkeys(notes)))
+
+
+def _raw(graph: nx.MultiDiGraph, link: Evidence) -> dict[str, Any]:
+    return graph._succ[link.source][link.target][link.rel]
+
+
+def _spouses(graph: nx.MultiDiGraph, person: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for other, keys in list(graph._succ[person].items()) + list(graph._pred[person].items()):
+        link = keys.get("FAMILY")
+        if link is not None and link.get("relation") == "spouse" and other != person:
+            found.append((other, link))
+    return sorted(found, key=lambda item: item[0])

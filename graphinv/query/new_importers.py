@@ -1,0 +1,176 @@
+"""new-importers: firms whose first import of a watched chemical falls on or after a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import networkx as nx
+
+from graphinv.exc import GraphinvError
+from graphinv.query._graph import check_option_date, evidence, investigation, nodes_of_kind, same_as
+from graphinv.query.results import Entity, Evidence, QueryResult, Row
+from graphinv.resolve.chemicals import canonical_chemical, find_chemical, lexicon
+
+__all__ = ["Importer", "NewImporters", "chemical_imports", "new_importers", "shipment_chemical"]
+
+
+class Importer(Row):
+    """A firm's imports of the chemical: first date and shipment, count, kilograms, suppliers,
+    and the IMPORTED links (with their customs rows) that make it true."""
+
+    company: Entity
+    chemical: str
+    first_import: str | None
+    first_shipment: Entity
+    last_import: str | None
+    shipments: int
+    quantity_kg: float
+    years: tuple[int, ...]
+    exporters: tuple[Entity, ...]
+    new: bool
+    links: tuple[Evidence, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {
+            "company": self.company.label,
+            "first_import": self.first_import or "",
+            "first_shipment": self.first_shipment.bundle_id or self.first_shipment.id,
+            "shipments": self.shipments,
+            "quantity_kg": self.quantity_kg,
+            "last_import": self.last_import or "",
+            "new": self.new,
+            "exporters": [e.name for e in self.exporters],
+        }
+
+
+class NewImporters(QueryResult):
+    investigation: ClassVar[str] = "new-importers"
+    rows: tuple[Importer, ...] = ()
+    chemical: str
+    since: str
+
+
+def shipment_chemical(attrs: dict[str, Any]) -> str | None:
+    """The canonical chemical of a shipment: as ingest recorded it, else read from its product."""
+    chemical = attrs.get("chemical")
+    if chemical:
+        return str(chemical)
+    return canonical_chemical(attrs.get("product"), attrs.get("hs_code"))
+
+
+@dataclass
+class _Imports:
+    shipments: list[tuple[str, str]] = field(default_factory=list)  # (date, shipment id)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    kg: float = 0.0
+
+
+def chemical_imports(
+    graph: nx.MultiDiGraph, chemicals: set[str] | None = None, *, aliases: dict[str, str] | None = None
+) -> dict[str, dict[str, _Imports]]:
+    """Per chemical (of ``chemicals``, or every known one), per importer: its shipments."""
+    nodes = graph._node
+    found: dict[str, dict[str, _Imports]] = {}
+    for shipment in nodes_of_kind(graph, "Shipment"):
+        attrs = nodes[shipment]
+        chemical = shipment_chemical(attrs)
+        if chemical is None or (chemicals is not None and chemical not in chemicals):
+            continue
+        for importer, keys in graph._pred[shipment].items():
+            link = keys.get("IMPORTED")
+            if link is None:
+                continue
+            key = aliases.get(importer, importer) if aliases else importer
+            entry = found.setdefault(chemical, {}).setdefault(key, _Imports())
+            entry.shipments.append((str(attrs.get("date") or ""), shipment))
+            entry.links.append(link)
+            entry.kg += float(attrs.get("quantity_kg") or 0.0)
+    return found
+
+
+def resolve_chemical(name: str) -> str:
+    chemical = find_chemical(name)
+    if chemical is None:
+        known = ", ".join(c.name for c in lexicon())
+        raise GraphinvError(
+            f"Unknown chemical {name!r}: give a name, synonym, short form or CAS number of one of: {known}"
+        )
+    return chemical.name
+
+
+@investigation
+def new_importers(
+    graph: nx.MultiDiGraph,
+    *,
+    chemical: str,
+    since: str | dt.date,
+    until: str | dt.date | None = None,
+    established: bool = False,
+    include_possible: bool = False,
+) -> NewImporters:
+    """Firms whose first import of ``chemical`` (any name, synonym, short form or CAS number of the
+    precursor lexicon) falls on or after ``since``, earliest first, with first date and shipment,
+    shipment count, kilograms and suppliers. A shipment's chemical is the one ingest recorded, else
+    the lexicon's reading of its product text, so every spelling and salt counts.
+
+    ``until`` ignores shipments after that date. ``established`` also lists the firms that imported
+    it before ``since`` (``new`` False), after the new ones. With ``include_possible``, importers
+    joined by POSSIBLY_SAME_AS (a customs spelling and a registry firm) count as one.
+    """
+    name = resolve_chemical(chemical)
+    since_day = check_option_date(since.isoformat() if isinstance(since, dt.date) else since, "since")
+    until_day = check_option_date(until.isoformat() if isinstance(until, dt.date) else until, "until")
+    aliases = same_as(graph) if include_possible else None
+    imports = chemical_imports(graph, {name}, aliases=aliases).get(name, {})
+    rows = []
+    for importer, entry in imports.items():
+        dated = sorted(s for s in entry.shipments if not until_day or (s[0] and s[0] <= until_day))
+        if not dated:
+            continue
+        kept = {s for _, s in dated}
+        first_date = dated[0][0] or None
+        is_new = first_date is not None and first_date >= (since_day or "")
+        if not is_new and not established:
+            continue
+        links = [l for l in entry.links if l["target"] in kept]
+        if aliases:
+            links += _same_as_links(graph, importer, aliases)
+        kg = sum(float(graph._node[s].get("quantity_kg") or 0.0) for s in kept)
+        exporters = sorted(
+            {e for s in kept for e, keys in graph._pred[s].items() if "EXPORTED" in keys},
+            key=lambda e: (str(graph._node[e].get("name")), e),
+        )
+        rows.append(
+            Importer(
+                company=Entity.of(graph, importer),
+                chemical=name,
+                first_import=first_date,
+                first_shipment=Entity.of(graph, dated[0][1]),
+                last_import=dated[-1][0] or None,
+                shipments=len(kept),
+                quantity_kg=round(kg, 3),
+                years=tuple(sorted({int(d[:4]) for d, _ in dated if d[:4].isdigit()})),
+                exporters=tuple(Entity.of(graph, e) for e in exporters),
+                new=is_new,
+                links=tuple(
+                    evidence(graph, l)
+                    for l in sorted(
+                        links, key=lambda l: (str(graph._node[l["target"]].get("date") or ""), l["target"], l["rel"])
+                    )
+                ),
+            )
+        )
+    rows.sort(key=lambda r: (not r.new, r.first_import or "9999", r.company.name, r.company.id))
+    return NewImporters(rows=tuple(rows), chemical=name, since=since_day or "")
+
+
+def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:
+    members = {n for n, r in aliases.items() if r == rep}
+    return [
+        keys["POSSIBLY_SAME_AS"]
+        for m in members
+        for o, keys in graph._succ[m].items()
+        if o in members and "POSSIBLY_SAME_AS" in keys
+    ]

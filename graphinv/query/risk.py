@@ -1,0 +1,460 @@
+"""risk: an explainable score per firm, network and import evidence weighed against legitimacy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import networkx as nx
+
+from graphinv.exc import GraphinvError
+from graphinv.query._graph import (
+    DEFAULT_MAX_DEGREE,
+    as_of_date,
+    check_option_date,
+    evidence,
+    flagged_firms,
+    investigation,
+    is_current,
+    is_registered_company,
+    nodes_of_kind,
+    same_as,
+)
+from graphinv.query.new_importers import chemical_imports
+from graphinv.query.results import Entity, Evidence, QueryResult, Row
+from graphinv.resolve.chemicals import lexicon
+
+__all__ = ["WATCHED_CATEGORIES", "WEIGHTS", "Risk", "RiskScore", "Signal", "risk"]
+
+#: The weight of each signal. Positive: what shell importers of precursors look like in a network;
+#: negative: what a long-standing, staffed, legitimate distributor looks like. Every row lists the
+#: signals it got, so a score is never a black box.
+WEIGHTS: dict[str, float] = {
+    "watchlist": 1.0,  # on a watch list itself (lists are noisy: a referral is a lead, not a finding)
+    "new_importer": 3.0,  # began importing a watched precursor long after others did
+    "new_importer_more": 1.0,  # each further watched precursor it began importing
+    "very_young": 2.0,  # under 3 years old when it began importing (or at the case's latest date)
+    "young": 1.0,  # 3 to 6 years old then
+    "tiny": 1.0,  # 10 employees or fewer
+    "nominee_officer": 2.0,  # an officer who serves many firms (a nominee director)
+    "shared_address_flagged": 1.0,  # per other flagged firm at its address (at most 3)
+    "mass_address": 1.5,  # registered at an address shared by more than max_degree firms
+    "owner_links_flagged": 1.0,  # per other flagged firm its owners or officers own or run (at most 3)
+    "ownership_flagged": 1.0,  # per flagged firm it owns or is owned by (at most 2)
+    "flagged_person": 1.0,  # per flagged owner or officer, or spouse of one (at most 2)
+    "old": -2.0,  # 20 years or older
+    "established": -1.0,  # 10 to 20 years old
+    "large": -2.0,  # 250 employees or more
+    "mid_size": -1.0,  # 50 to 249 employees
+    "long_import_history": -1.5,  # imported a watched precursor in 4 or more distinct years, from the start
+}
+
+#: Lexicon categories whose new importers are a signal.
+WATCHED_CATEGORIES = frozenset({"fentanyl precursor", "methamphetamine precursor"})
+
+
+class Signal(Row):
+    """One reason behind a score: its name, its weight, the sentence, and the links that show it."""
+
+    name: str
+    weight: float
+    text: str
+    links: tuple[Evidence, ...] = ()
+
+    def flat(self) -> dict[str, Any]:
+        return {"name": self.name, "weight": self.weight, "text": self.text}
+
+
+class RiskScore(Row):
+    """A firm's score and the weighted reasons that make it up, largest weight first."""
+
+    entity: Entity
+    score: float
+    reasons: tuple[str, ...]
+    signals: tuple[Signal, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {"entity": self.entity.label, "score": self.score, "reasons": list(self.reasons)}
+
+
+class Risk(QueryResult):
+    investigation: ClassVar[str] = "risk"
+    rows: tuple[RiskScore, ...] = ()
+    reference_date: str
+
+
+def _years(start: str, end: str) -> float | None:
+    try:
+        a = dt.date.fromisoformat(start[:10] if len(start) >= 10 else f"{start[:4]}-07-01")
+        b = dt.date.fromisoformat(end[:10] if len(end) >= 10 else f"{end[:4]}-07-01")
+    except ValueError:
+        return None
+    return (b - a).days / 365.25
+
+
+@investigation
+def risk(
+    graph: nx.MultiDiGraph,
+    *,
+    top: int | None = None,
+    as_of: str | dt.date | None = None,
+    since: str | dt.date | None = None,
+    new_after_years: float = 2.0,
+    nominee_min_firms: int = 5,
+    max_degree: int | None = DEFAULT_MAX_DEGREE,
+    weights: dict[str, float] | None = None,
+    include_possible: bool = False,
+) -> Risk:
+    """Score the registry firms that carry any network, watch-list or import signal (the others
+    have nothing to explain), highest first; ``top`` keeps the first N.
+
+    Signals (weights in ``WEIGHTS``, overridable with ``weights``): on a watch list; a new importer
+    of a watched precursor (first import ``new_after_years`` or more after the first import of that
+    chemical in the case, or on or after ``since`` when given); young at its first such import (or
+    at the reference date); few employees; an officer serving ``nominee_min_firms`` or more firms;
+    an address shared with flagged firms or with more than ``max_degree`` firms; owners or officers
+    tied to other flagged firms; owning or being owned by flagged firms; flagged owners, officers
+    or their spouses. Weighed against: age, staff, and a long history of importing the chemical.
+    The reference date is ``as_of``, else the latest shipment date in the case, else today.
+    With ``include_possible``, shipments of importers joined by POSSIBLY_SAME_AS to a registry
+    firm count as that firm's.
+    """
+    if top is not None and top < 1:
+        raise GraphinvError(f"top must be at least 1, got {top!r}")
+    weight = dict(WEIGHTS)
+    if weights:
+        unknown = sorted(set(weights) - set(WEIGHTS))
+        if unknown:
+            raise GraphinvError(f"Unknown risk signal(s) {unknown!r} (known: {', '.join(WEIGHTS)})")
+        weight.update(weights)
+    since_day = check_option_date(since.isoformat() if isinstance(since, dt.date) else since, "since")
+    nodes = graph._node
+    watched = {c.name for c in lexicon() if c.category in WATCHED_CATEGORIES}
+    imports = chemical_imports(graph, watched, aliases=same_as(graph) if include_possible else None)
+    if as_of is not None:
+        reference = as_of_date(as_of)
+    else:
+        # The case's own "now": ages are judged against the data, so an old case reads the same
+        # today as the day it was built.
+        latest = max((str(nodes[s].get("date") or "") for s in nodes_of_kind(graph, "Shipment")), default="")
+        reference = latest[:10] if latest else as_of_date(None)
+    day = reference
+
+    firms_flagged = set(flagged_firms(graph))
+
+    # Per firm and chemical: first import, years, shipments; and who began late.
+    first_in_case = {
+        chem: min((d for e in per.values() for d, _ in e.shipments if d), default="") for chem, per in imports.items()
+    }
+    importer_of: dict[str, list[tuple[str, Any]]] = {}
+    for chem, per in imports.items():
+        for firm, entry in per.items():
+            importer_of.setdefault(firm, []).append((chem, entry))
+
+    candidates: set[str] = set(firms_flagged) | set(importer_of)
+    # Firms tied to a flagged firm through an owner, officer, address or ownership link.
+    for firm in firms_flagged:
+        for other in _ties(graph, firm, day):
+            candidates.add(other)
+    nominees = _nominees(graph, nominee_min_firms, day)
+    for person in nominees:
+        for firm, keys in graph._succ[person].items():
+            if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day):
+                candidates.add(firm)
+    hub_addresses = set()
+    if max_degree is not None:
+        for address in nodes_of_kind(graph, "Address"):
+            if len(graph._pred[address]) > max_degree:
+                hub_addresses.add(address)
+                candidates.update(graph._pred[address])
+
+    # Score every candidate with plain tuples first; build the typed rows, with their evidence
+    # links, only for the rows kept (``top``): most of the work of a full row is its wording.
+    scored: list[tuple[float, str, str, list[_Raw]]] = []
+    ties: dict[str, Any] = {}  # per owner or officer, shared by every firm it is tied to
+    for firm in candidates:
+        attrs = nodes.get(firm)
+        if attrs is None or not is_registered_company(attrs):
+            continue
+        raw = _signals(
+            graph,
+            firm,
+            day,
+            weight,
+            firms_flagged,
+            importer_of.get(firm, []),
+            first_in_case,
+            since_day,
+            new_after_years,
+            nominees,
+            hub_addresses,
+            ties,
+        )
+        if raw:
+            scored.append((round(sum(r[1] for r in raw), 3), str(attrs.get("name") or firm), firm, raw))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    if top is not None:
+        scored = scored[:top]
+    rows = []
+    for score, _, firm, raw in scored:
+        signals = sorted(
+            (Signal(name=n, weight=w, text=t, links=tuple(evidence(graph, l) for l in ls)) for n, w, t, ls in raw),
+            key=lambda s: (-abs(s.weight), s.name, s.text),
+        )
+        rows.append(
+            RiskScore(
+                entity=Entity.of(graph, firm),
+                score=score,
+                reasons=tuple(f"{s.weight:+g} {s.text}" for s in signals),
+                signals=tuple(signals),
+            )
+        )
+    return Risk(rows=tuple(rows), reference_date=reference)
+
+
+#: A signal before it becomes a typed row: (name, weight, text, the raw links that show it).
+_Raw = tuple[str, float, str, list[dict[str, Any]]]
+
+
+def _ties(graph: nx.MultiDiGraph, firm: str, day: str) -> Iterable[str]:
+    """Firms one owner, officer, address or ownership link away from ``firm``."""
+    nodes = graph._node
+    for other, keys in graph._pred[firm].items():
+        kind = nodes[other].get("kind")
+        if kind == "Company":
+            yield other
+        if kind in ("Person", "Company") and len(graph._succ[other]) <= 200:
+            for firm2, keys2 in graph._succ[other].items():
+                if ("OWNS" in keys2 or "OFFICER_OF" in keys2) and firm2 != firm:
+                    yield firm2
+    for other, keys in graph._succ[firm].items():
+        kind = nodes[other].get("kind")
+        if kind == "Company" and "OWNS" in keys:
+            yield other
+        elif kind == "Address" and len(graph._pred[other]) <= 200:
+            yield from (h for h in graph._pred[other] if h != firm)
+
+
+def _owner_ties(
+    graph: nx.MultiDiGraph, other: str, kind: str | None, day: str, firms_flagged: set[str]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+    """What an owner or officer brings to every firm it is tied to: the flagged firms it owns or
+    runs, and (for a person) its flagged spouses."""
+    nodes = graph._node
+    firms: list[tuple[str, dict[str, Any]]] = []
+    succ = graph._succ[other]
+    if len(succ) <= 200:  # a mass owner (a fund, a nominee service) ties firms to nothing
+        for firm2, keys2 in succ.items():
+            if firm2 in firms_flagged:
+                l2 = keys2.get("OWNS") or keys2.get("OFFICER_OF")
+                if l2 is not None and is_current(l2, day):
+                    firms.append((firm2, l2))
+    spouses: list[tuple[str, dict[str, Any]]] = []
+    if kind == "Person":
+        for side in (succ, graph._pred[other]):
+            for relative, fkeys in side.items():
+                fam = fkeys.get("FAMILY")
+                if fam is not None and fam.get("relation") == "spouse" and nodes[relative].get("flagged"):
+                    spouses.append((relative, fam))
+    return firms, spouses
+
+
+def _nominees(graph: nx.MultiDiGraph, min_firms: int, day: str) -> dict[str, int]:
+    """Persons who are current officers of ``min_firms`` or more firms."""
+    found = {}
+    for person in nodes_of_kind(graph, "Person"):
+        succ = graph._succ[person]
+        if len(succ) < min_firms:
+            continue
+        count = sum(1 for keys in succ.values() if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day))
+        if count >= min_firms:
+            found[person] = count
+    return found
+
+
+def _label(graph: nx.MultiDiGraph, node: str) -> str:
+    attrs = graph._node[node]
+    bundle = attrs.get("bundle_id")
+    return f"{attrs.get('name', node)} ({bundle})" if bundle else str(attrs.get("name", node))
+
+
+def _names(graph: nx.MultiDiGraph, ids: Iterable[str], limit: int = 4) -> str:
+    ids = sorted(ids, key=lambda n: (str(graph._node[n].get("name")), n))
+    shown = ", ".join(_label(graph, n) for n in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _signals(
+    graph: nx.MultiDiGraph,
+    firm: str,
+    day: str,
+    weight: dict[str, float],
+    firms_flagged: set[str],
+    imports: list[tuple[str, Any]],
+    first_in_case: dict[str, str],
+    since_day: str | None,
+    new_after_years: float,
+    nominees: dict[str, int],
+    hub_addresses: set[str],
+    ties: dict[str, tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]],
+) -> list[_Raw]:
+    nodes = graph._node
+    attrs = nodes[firm]
+    out: list[_Raw] = []
+
+    def signal(name: str, text: str, links: Iterable[dict[str, Any]] = (), times: float = 1.0) -> None:
+        w = round(weight[name] * times, 3)
+        if w:
+            out.append((name, w, text, list(links)))
+
+    if attrs.get("flagged"):
+        reasons = attrs.get("flag_reasons") or attrs.get("flags") or []
+        signal("watchlist", f"on watch list: {'; '.join(str(r) for r in reasons)}")
+
+    # Imports of watched precursors.
+    first_watched: str | None = None
+    new_chemicals = []
+    for chem, entry in sorted(imports, key=lambda item: item[0]):
+        dated = sorted(d for d, _ in entry.shipments if d)
+        if not dated:
+            continue
+        first = dated[0]
+        first_watched = min(first_watched or first, first)
+        if since_day is not None:
+            late = first >= since_day
+            context = f"on or after {since_day}"
+        else:
+            gap = _years(first_in_case.get(chem, first), first)
+            late = gap is not None and gap >= new_after_years
+            context = (
+                f"{gap:.1f} years after the first import of it in the case ({first_in_case.get(chem)})"
+                if gap is not None
+                else ""
+            )
+        years = sorted({d[:4] for d in dated})
+        if late:
+            new_chemicals.append((chem, first, entry, context))
+        elif first == first_in_case.get(chem) and len(years) >= 4:
+            signal(
+                "long_import_history",
+                f"imported {chem} in {len(years)} distinct years since {first[:4]} ({len(dated)} shipments), "
+                "from the first year it appears in the case",
+            )
+    for i, (chem, first, entry, context) in enumerate(new_chemicals):
+        kg = sum(float(nodes[s].get("quantity_kg") or 0.0) for _, s in entry.shipments)
+        first_id = min(entry.shipments)[1]
+        shown = nodes[first_id].get("bundle_id") or first_id
+        links = [l for l in entry.links if l["target"] == first_id]
+        signal(
+            "new_importer" if i == 0 else "new_importer_more",
+            f"new importer of {chem}: first import {first} ({shown}), {context}; {len(entry.shipments)} shipments, {kg:,.0f} kg",
+            links,
+        )
+
+    # Age and size.
+    incorporated = attrs.get("incorporation_date")
+    if incorporated:
+        at = first_watched or day
+        age = _years(str(incorporated), at)
+        if age is not None:
+            when = f"before its first import of a watched precursor ({at})" if first_watched else f"before {at}"
+            if 0 <= age < 3:
+                signal("very_young", f"incorporated {incorporated}, {age:.1f} years {when}")
+            elif 3 <= age < 6:
+                signal("young", f"incorporated {incorporated}, {age:.1f} years {when}")
+            elif age >= 20:
+                signal("old", f"incorporated {incorporated}, {age:.0f} years {when}")
+            elif age >= 10:
+                signal("established", f"incorporated {incorporated}, {age:.0f} years {when}")
+    employees = attrs.get("employees")
+    if isinstance(employees, (int, float)):
+        if employees <= 10:
+            signal("tiny", f"{int(employees)} employees")
+        elif employees >= 250:
+            signal("large", f"{int(employees):,} employees")
+        elif employees >= 50:
+            signal("mid_size", f"{int(employees):,} employees")
+
+    # Network: officers, owners, addresses, ownership.
+    flagged_people: dict[str, list[dict[str, Any]]] = {}
+    tied_flagged: dict[str, list[dict[str, Any]]] = {}
+    ownership_flagged: dict[str, dict[str, Any]] = {}
+    for other, keys in graph._pred[firm].items():
+        okind = nodes[other].get("kind")
+        officer = keys.get("OFFICER_OF")
+        owner = keys.get("OWNS")
+        role_link = officer if officer is not None and is_current(officer, day) else None
+        own_link = owner if owner is not None and is_current(owner, day) else None
+        if role_link is None and own_link is None:
+            continue
+        link = own_link or role_link
+        if role_link is not None and other in nominees:
+            signal(
+                "nominee_officer",
+                f"officer {_label(graph, other)} is an officer of {nominees[other]} firms (nominee-like)",
+                [role_link],
+            )
+        if own_link is not None and okind == "Company" and other in firms_flagged:
+            ownership_flagged[other] = own_link
+        if okind == "Person" and nodes[other].get("flagged"):
+            flagged_people.setdefault(other, []).append(link)
+        found = ties.get(other)
+        if found is None:
+            found = ties[other] = _owner_ties(graph, other, okind, day, firms_flagged)
+        firms2, spouses = found
+        for relative, fam in spouses:
+            flagged_people.setdefault(relative, []).extend([link, fam])
+        for firm2, l2 in firms2:
+            if firm2 != firm:
+                tied_flagged.setdefault(firm2, []).extend([link, l2])
+    for owned, keys in graph._succ[firm].items():
+        own_link = keys.get("OWNS")
+        if own_link is not None and owned in firms_flagged and is_current(own_link, day):
+            ownership_flagged[owned] = own_link
+    if tied_flagged:
+        signal(
+            "owner_links_flagged",
+            f"its owners or officers also own or run {len(tied_flagged)} flagged firm(s): {_names(graph, tied_flagged)}",
+            [l for ls in tied_flagged.values() for l in ls],
+            times=min(3, len(tied_flagged)),
+        )
+    if ownership_flagged:
+        signal(
+            "ownership_flagged",
+            f"owns or is owned by {len(ownership_flagged)} flagged firm(s): {_names(graph, ownership_flagged)}",
+            list(ownership_flagged.values()),
+            times=min(2, len(ownership_flagged)),
+        )
+    if flagged_people:
+        signal(
+            "flagged_person",
+            f"{len(flagged_people)} flagged person(s) among its owners, officers or their spouses: {_names(graph, flagged_people)}",
+            [l for ls in flagged_people.values() for l in ls],
+            times=min(2, len(flagged_people)),
+        )
+    for address, keys in graph._succ[firm].items():
+        link = keys.get("HAS_ADDRESS")
+        if link is None:
+            continue
+        holders = graph._pred[address]
+        text = nodes[address].get("text") or nodes[address].get("name")
+        if address in hub_addresses:
+            signal(
+                "mass_address",
+                f"registered at {text!s}, the address of {len(holders)} firms and persons (a mass-registration office?)",
+                [link],
+            )
+            continue
+        others = [h for h in holders if h != firm and h in firms_flagged]
+        if others:
+            signal(
+                "shared_address_flagged",
+                f"shares its address {text!s} with {len(others)} flagged firm(s): {_names(graph, others)}",
+                [link, *(holders[h]["HAS_ADDRESS"] for h in others)],
+                times=min(3, len(others)),
+            )
+    # Legitimacy alone is no reason to list a firm: only firms with a risk signal are scored.
+    if not any(w > 0 and name not in ("very_young", "young", "tiny") for name, w, _, _ in out):
+        return []
+    return out

@@ -1,0 +1,125 @@
+"""shared-addresses: addresses that two or more firms or persons give, largest first, hubs apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import networkx as nx
+
+from graphinv.query._graph import (
+    DEFAULT_MAX_DEGREE,
+    PARTY_KINDS,
+    Entities,
+    evidence,
+    flagged_nodes,
+    investigation,
+    nodes_of_kind,
+    same_as,
+)
+from graphinv.query.results import Entity, Evidence, Hub, QueryResult, Row, labels
+
+__all__ = ["SharedAddress", "SharedAddresses", "shared_addresses"]
+
+
+class SharedAddress(Row):
+    """One building (or, with ``include_possible``, a group of possibly-same addresses) and who uses it."""
+
+    address: str
+    address_ids: tuple[str, ...]
+    entities: tuple[Entity, ...]
+    flagged: tuple[Entity, ...]
+    hub: bool
+    links: tuple[Evidence, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "hub": self.hub,
+            "count": len(self.entities),
+            "flagged": labels(self.flagged),
+            "entities": labels(self.entities),
+        }
+
+
+class SharedAddresses(QueryResult):
+    investigation: ClassVar[str] = "shared-addresses"
+    rows: tuple[SharedAddress, ...] = ()
+
+
+@investigation
+def shared_addresses(
+    graph: nx.MultiDiGraph,
+    *,
+    flagged: bool = False,
+    max_degree: int | None = DEFAULT_MAX_DEGREE,
+    include_possible: bool = False,
+) -> SharedAddresses:
+    """Addresses given by two or more firms or persons, each with who gives it and the source rows.
+
+    With ``flagged``, only addresses where at least one of them is flagged. An address given by
+    more than ``max_degree`` firms and persons (a formation agent's virtual office) is a hub: it is
+    listed after the leads with ``hub`` set, not as a lead (``max_degree=None``: no hubs).
+    With ``include_possible``, addresses joined by POSSIBLY_SAME_AS count as one.
+    """
+    nodes = graph._node
+    groups: dict[str, list[str]] = {}
+    aliases = same_as(graph) if include_possible else {}
+    preds = graph._pred
+    if flagged and not aliases:
+        # Only addresses a flagged entity gives can qualify: start from those, not every address.
+        addresses: Iterable[str] = dict.fromkeys(
+            a for n in flagged_nodes(graph) for a, keys in graph._succ[n].items() if "HAS_ADDRESS" in keys
+        )
+    else:
+        addresses = nodes_of_kind(graph, "Address")
+    for address in addresses:
+        if len(preds[address]) < 2 and address not in aliases:
+            continue  # most addresses have one holder: skip them before any work
+        groups.setdefault(aliases.get(address, address), []).append(address)
+    rows: list[SharedAddress] = []
+    hubs: list[Hub] = []
+    entity = Entities(graph)
+    for rep, members in groups.items():
+        holders: dict[str, None] = {}
+        links: list[dict[str, Any]] = []
+        for address in members:
+            for holder, keys in graph._pred[address].items():
+                attrs = keys.get("HAS_ADDRESS")
+                if attrs is not None and nodes[holder].get("kind") in PARTY_KINDS:
+                    holders.setdefault(holder, None)
+                    links.append(attrs)
+        if len(holders) < 2:
+            continue
+        entities = sorted((entity(h) for h in holders), key=_entity_order)
+        flagged_entities = tuple(e for e in entities if e.flagged)
+        if flagged and not flagged_entities:
+            continue
+        if include_possible and len(members) > 1:
+            for address in members:
+                for other, keys in graph._succ[address].items():
+                    if other in members and "POSSIBLY_SAME_AS" in keys:
+                        links.append(keys["POSSIBLY_SAME_AS"])
+        is_hub = max_degree is not None and len(entities) > max_degree
+        rows.append(
+            SharedAddress(
+                address=str(nodes[rep].get("text") or nodes[rep].get("name") or rep),
+                address_ids=tuple(sorted(members)),
+                entities=tuple(entities),
+                flagged=flagged_entities,
+                hub=is_hub,
+                links=tuple(
+                    evidence(graph, l) for l in sorted(links, key=lambda l: (l["source"], l["target"], l["rel"]))
+                ),
+            )
+        )
+        if is_hub:
+            hubs.append(Hub(entity=Entity.of(graph, rep), degree=len(entities)))
+    rows.sort(key=lambda r: (r.hub, -len(r.entities), -len(r.flagged), r.address, r.address_ids))
+    hubs.sort(key=lambda h: (-h.degree, h.entity.name, h.entity.id))
+    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs))
+
+
+def _entity_order(entity: Entity) -> tuple[int, str, str]:
+    # Firms before persons, then by name: the order an analyst reads a building in.
+    return (0 if entity.kind == "Company" else 1, entity.name, entity.id)

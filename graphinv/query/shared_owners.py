@@ -1,0 +1,140 @@
+"""shared-owners: persons or firms that own (or, with officers, run) two or more firms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal
+
+import networkx as nx
+
+from graphinv.query._graph import (
+    DEFAULT_MAX_DEGREE,
+    Entities,
+    as_of_date,
+    evidence,
+    flagged_firms,
+    investigation,
+    is_current,
+    nodes_of_kind,
+    same_as,
+)
+from graphinv.query.results import Entity, Evidence, Hub, QueryResult, Row, labels
+
+__all__ = ["SharedOwner", "SharedOwners", "shared_owners"]
+
+
+class SharedOwner(Row):
+    """An owner (or officer) and the firms it holds (or serves), with the links that say so."""
+
+    owner: Entity
+    rel: Literal["OWNS", "OFFICER_OF"]
+    companies: tuple[Entity, ...]
+    flagged: tuple[Entity, ...]
+    hub: bool
+    links: tuple[Evidence, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner.label,
+            "as": "owner" if self.rel == "OWNS" else "officer",
+            "hub": self.hub,
+            "count": len(self.companies),
+            "flagged": labels(self.flagged),
+            "companies": labels(self.companies),
+        }
+
+
+class SharedOwners(QueryResult):
+    investigation: ClassVar[str] = "shared-owners"
+    rows: tuple[SharedOwner, ...] = ()
+
+
+@investigation
+def shared_owners(
+    graph: nx.MultiDiGraph,
+    *,
+    flagged: bool = False,
+    officers: bool = False,
+    as_of: str | dt.date | None = None,
+    max_degree: int | None = DEFAULT_MAX_DEGREE,
+    include_possible: bool = False,
+) -> SharedOwners:
+    """Owners (persons or firms) of two or more firms on ``as_of`` (default today), any share.
+
+    With ``officers``, also officers who serve two or more firms. With ``flagged``, only owners
+    with at least one flagged firm among theirs. An owner or officer of more than ``max_degree``
+    firms (a nominee service, a fund) is a hub: listed after the others with ``hub`` set.
+    With ``include_possible``, owners joined by POSSIBLY_SAME_AS count as one.
+    """
+    day = as_of_date(as_of)
+    aliases = same_as(graph) if include_possible else {}
+    rows: list[SharedOwner] = []
+    rels = ("OWNS", "OFFICER_OF") if officers else ("OWNS",)
+    entity = Entities(graph)
+    for rel in rels:
+        rows += _rows(graph, rel, day, flagged, max_degree, aliases, entity)
+    rows.sort(key=lambda r: (r.hub, -len(r.companies), -len(r.flagged), r.rel != "OWNS", r.owner.name, r.owner.id))
+    hubs = [Hub(entity=r.owner, degree=len(r.companies)) for r in rows if r.hub]
+    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs))
+
+
+def _rows(
+    graph: nx.MultiDiGraph,
+    rel: str,
+    day: str,
+    flagged: bool,
+    max_degree: int | None,
+    aliases: dict[str, str],
+    entity: Entities,
+) -> list[SharedOwner]:
+    succ = graph._succ
+    held: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    if flagged and not aliases:
+        # Only owners of a flagged firm can qualify: start from those, not every person and firm.
+        owners: Iterable[str] = dict.fromkeys(
+            o for f in flagged_firms(graph) for o, keys in graph._pred[f].items() if rel in keys
+        )
+    else:
+        owners = [o for kind in ("Person", "Company") for o in nodes_of_kind(graph, kind)]
+    for owner in owners:
+        targets = succ[owner]
+        if len(targets) < 2 and owner not in aliases:
+            continue
+        for firm, keys in targets.items():
+            attrs = keys.get(rel)
+            if attrs is not None and is_current(attrs, day):
+                held.setdefault(aliases.get(owner, owner), {}).setdefault(firm, []).append(attrs)
+    rows: list[SharedOwner] = []
+    for owner, firms in held.items():
+        if len(firms) < 2:
+            continue
+        companies = sorted((entity(f) for f in firms), key=lambda e: (e.name, e.id))
+        flagged_companies = tuple(c for c in companies if c.flagged)
+        if flagged and not flagged_companies:
+            continue
+        links = [l for f in firms.values() for l in f]
+        if aliases:
+            links += _same_as_links(graph, owner, aliases)
+        links.sort(key=lambda l: (l["rel"], l["source"], l["target"]))
+        rows.append(
+            SharedOwner(
+                owner=entity(owner),
+                rel=rel,  # type: ignore[arg-type]
+                companies=tuple(companies),
+                flagged=flagged_companies,
+                hub=max_degree is not None and len(companies) > max_degree,
+                links=tuple(evidence(graph, l) for l in links),
+            )
+        )
+    return rows
+
+
+def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:
+    members = {n for n, r in aliases.items() if r == rep}
+    found = []
+    for member in members:
+        for other, keys in graph._succ[member].items():
+            if other in members and "POSSIBLY_SAME_AS" in keys:
+                found.append(keys["POSSIBLY_SAME_AS"])
+    return found

@@ -1,0 +1,241 @@
+"""ubo: who really owns a firm, multiplying shares along every ownership chain, cycles handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import networkx as nx
+
+from graphinv.exc import GraphinvError
+from graphinv.query._graph import as_of_date, evidence, investigation, is_current, same_as
+from graphinv.query.refs import resolve_ref
+from graphinv.query.results import Entity, Evidence, QueryResult, Row
+
+__all__ = ["MAX_CHAINS", "MAX_DEPTH", "Ubo", "UboOwner", "ubo"]
+
+#: Chains longer than this are not followed (real registries have chains of 15 and more hops).
+MAX_DEPTH = 40
+#: A guard against combinatorial blow-up in dense cross-holdings; the result says when it bit.
+MAX_CHAINS = 200_000
+
+
+class UboOwner(Row):
+    """An owner's effective share of the firm: the sum over its simple chains of the product of the
+    shares along each. ``effective_pct`` counts the chains whose shares are all known (None if
+    none is); ``max_pct`` adds what chains through an unknown share could at most carry."""
+
+    owner: Entity
+    effective_pct: float | None
+    max_pct: float | None
+    share_known: bool
+    direct_pct: float | None
+    ultimate: bool
+    paths: tuple[tuple[str, ...], ...]
+    links: tuple[Evidence, ...]
+
+    def flat(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner.label,
+            "kind": self.owner.kind,
+            "effective_pct": _pct_text(self),
+            "direct_pct": "" if self.direct_pct is None else f"{self.direct_pct:g}",
+            "ultimate": self.ultimate,
+            "paths": len(self.paths),
+        }
+
+
+def _pct_text(row: UboOwner) -> str:
+    if row.share_known:
+        return f"{row.effective_pct:g}"
+    known = f"{row.effective_pct:g} known" if row.effective_pct is not None else "unknown"
+    return f"{known}, up to {row.max_pct:g}" if row.max_pct is not None else known
+
+
+class Ubo(QueryResult):
+    investigation: ClassVar[str] = "ubo"
+    rows: tuple[UboOwner, ...] = ()
+    firm: Entity
+    as_of: str
+    cycles: tuple[tuple[str, ...], ...] = ()
+    truncated: bool = False
+
+
+@dataclass
+class _Stake:
+    known: float = 0.0
+    unknown_bound: float = 0.0
+    any_known: bool = False
+    any_unknown: bool = False
+    direct: float | None = None
+    paths: list[tuple[str, ...]] = field(default_factory=list)
+    links: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _Ownership:
+    stakes: dict[str, _Stake]
+    cycles: set[tuple[str, ...]]
+    truncated: bool
+
+
+def _owners_of(graph: nx.MultiDiGraph, firm: str, day: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for owner, keys in graph._pred[firm].items():
+        attrs = keys.get("OWNS")
+        if attrs is not None and is_current(attrs, day):
+            found.append((owner, attrs))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
+
+
+def ownership(
+    graph: nx.MultiDiGraph,
+    firm: str,
+    day: str,
+    *,
+    aliases: dict[str, str] | None = None,
+    max_depth: int = MAX_DEPTH,
+    max_chains: int = MAX_CHAINS,
+) -> _Ownership:
+    """Every owner's stake in ``firm`` over all simple chains (no firm visited twice) on ``day``."""
+    nodes = graph._node
+    stakes: dict[str, _Stake] = {}
+    cycles: set[tuple[str, ...]] = set()
+    chains = 0
+    truncated = False
+    # (node reached, product so far, all shares known so far, chain from node down to firm, links)
+    stack: list[tuple[str, float, bool, tuple[str, ...], tuple[dict[str, Any], ...]]] = [(firm, 1.0, True, (firm,), ())]
+    while stack:
+        node, product, known, path, links = stack.pop()
+        for owner, attrs in _owners_of(graph, node, day):
+            if owner in path:
+                # A firm owning part of itself through others: the chain stops here, so the
+                # stake it holds in itself is never counted (and the walk never loops).
+                cycles.add(_canonical_cycle(path[: path.index(owner) + 1]))
+                continue
+            chains += 1
+            if chains > max_chains:
+                truncated = True
+                stack.clear()
+                break
+            share = attrs.get("share_pct")
+            now_known = known and share is not None
+            now_product = product * (float(share) / 100.0 if share is not None else 1.0)
+            chain = (owner, *path)
+            chain_links = (attrs, *links)
+            key = aliases.get(owner, owner) if aliases else owner
+            stake = stakes.setdefault(key, _Stake())
+            if now_known:
+                stake.known += now_product
+                stake.any_known = True
+            else:
+                stake.unknown_bound += now_product
+                stake.any_unknown = True
+            if node == firm and share is not None:
+                stake.direct = (stake.direct or 0.0) + float(share)
+            stake.paths.append(chain)
+            for link in chain_links:
+                stake.links[(link["source"], link["target"])] = link
+            if nodes[owner].get("kind") == "Company" and len(chain) <= max_depth:
+                stack.append((owner, now_product, now_known, chain, chain_links))
+    return _Ownership(stakes=stakes, cycles=cycles, truncated=truncated)
+
+
+def _said(graph: nx.MultiDiGraph, link: dict[str, Any], said: dict[tuple[str, str], Evidence]) -> Evidence:
+    key = (link["source"], link["target"])
+    found = said.get(key)
+    if found is None:
+        found = said[key] = evidence(graph, link)
+    return found
+
+
+def _round(value: float) -> float:
+    return round(value * 100.0, 6)
+
+
+def owner_rows(graph: nx.MultiDiGraph, firm: str, day: str, result: _Ownership) -> list[UboOwner]:
+    """Every owner found, as rows, largest effective share first."""
+    rows = []
+    said: dict[tuple[str, str], Evidence] = {}  # a link shared by many owners' chains is worded once
+    for owner, stake in result.stakes.items():
+        effective = _round(stake.known) if stake.any_known else None
+        if stake.any_unknown:
+            max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
+        else:
+            max_pct = effective
+        ultimate = graph._node[owner].get("kind") != "Company" or not _owners_of(graph, owner, day)
+        paths = sorted(set(stake.paths), key=lambda p: (len(p), p))
+        links = sorted(stake.links.values(), key=lambda l: (l["source"], l["target"]))
+        rows.append(
+            UboOwner(
+                owner=Entity.of(graph, owner),
+                effective_pct=effective,
+                max_pct=max_pct,
+                share_known=not stake.any_unknown,
+                direct_pct=None if stake.direct is None else round(stake.direct, 6),
+                ultimate=ultimate,
+                paths=tuple(paths),
+                links=tuple(_said(graph, l, said) for l in links),
+            )
+        )
+    rows.sort(key=lambda r: (-(r.effective_pct or 0.0), -(r.max_pct or 0.0), r.owner.name, r.owner.id))
+    return rows
+
+
+@investigation
+def ubo(
+    graph: nx.MultiDiGraph,
+    ref: str,
+    *,
+    threshold: float = 0.0,
+    as_of: str | dt.date | None = None,
+    intermediate: bool = False,
+    include_possible: bool = False,
+) -> Ubo:
+    """The ultimate owners of a firm and their effective shares (0-100) on ``as_of`` (default today).
+
+    Shares multiply along each ownership chain and add up over chains. A chain never visits a firm
+    twice, so a cycle (A owns B owns C owns A) neither loops nor inflates: each firm's stake in
+    itself is left out, and the cycles met are listed. Ultimate owners are persons and firms with
+    no current owner of their own; ``intermediate`` adds the firms on the way. An owner reached only
+    through a link without a share has ``effective_pct`` None and ``share_known`` False (never a
+    guess), with ``max_pct`` the most it could hold. Rows below ``threshold`` are left out (an
+    unknown share is kept while it could reach the threshold).
+    """
+    if not 0.0 <= threshold <= 100.0:
+        raise GraphinvError(f"threshold must be a percentage between 0 and 100, got {threshold!r}")
+    firm = resolve_ref(graph, ref, kinds=("Company",))
+    day = as_of_date(as_of)
+    aliases = same_as(graph) if include_possible else None
+    found = ownership(graph, firm, day, aliases=aliases)
+    rows = [
+        r
+        for r in owner_rows(graph, firm, day, found)
+        if (intermediate or r.ultimate)
+        and ((r.effective_pct or 0.0) >= threshold or (not r.share_known and (r.max_pct or 0.0) >= threshold))
+    ]
+    notes = []
+    for cycle in sorted(found.cycles):
+        names = " > ".join(
+            str(graph._node[n].get("bundle_id") or graph._node[n].get("name") or n) for n in (*cycle, cycle[0])
+        )
+        notes.append(f"ownership cycle {names}: a firm's stake in itself through the cycle is not counted")
+    if found.truncated:
+        notes.append(f"stopped after {MAX_CHAINS:,} ownership chains: shares are lower bounds")
+    if not any(r.ultimate for r in rows) and found.stakes and not intermediate:
+        notes.append("no ultimate owner at this threshold: every owner found is itself owned (see intermediate)")
+    return Ubo(
+        rows=tuple(rows),
+        firm=Entity.of(graph, firm),
+        as_of=day,
+        cycles=tuple(sorted(found.cycles)),
+        truncated=found.truncated,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,156 @@
+"""BODS packages (the standard's own examples, real files): load, ubo, unknown owners, time series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from _realdata import realdata
+from graphinv import CaseFile, ingest, load_graph
+from graphinv.query import ubo
+
+
+def _load(tmp_path: Path, *parts: str) -> nx.MultiDiGraph:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    case = tmp_path / "bods.graphinv"
+    report = ingest(case, [realdata("bods-examples", *parts)], dataset="bods")
+    assert report.rejected_total == 0, report.rejections
+    return load_graph(case)
+
+
+def _owners(graph: nx.MultiDiGraph, firm: str, **options: object) -> dict[str, tuple[float | None, float | None]]:
+    return {r.owner.name: (r.effective_pct, r.max_pct) for r in ubo(graph, firm, **options).rows}
+
+
+def test_every_example_loads(tmp_path: Path) -> None:
+    folder = realdata("bods-examples")
+    files = sorted(p for p in folder.rglob("*.json"))
+    assert len(files) == 43
+    for number, file in enumerate(files):
+        case = tmp_path / f"{number}.graphinv"
+        report = ingest(case, [file], dataset="bods")  # recognised by content, every version
+        assert report.files[0].kind == "bods", file
+        assert report.rejected_total == 0, (file, report.rejections)
+        assert report.files[0].kept == report.files[0].read > 0
+
+
+@pytest.mark.parametrize(
+    ("file", "firm", "owner", "declared", "expected"),
+    [
+        # B owns 60% of A; Person 1's share of B is not stated; declared indirect 30% -> 50% of B.
+        ("v0.4-official/indirect-ownership.json", "Company A", "Person 1", 30.0, 30.0),
+        ("v0.2-official/indirect-ownership/os-03-dr-04.json", "Company A", "Person 1", 30.0, 30.0),
+        # B holds 50%; declared 50% indirect (so all of B) and 50% direct: Person 1 holds all of A.
+        ("v0.4-official/mixed-direct-and-indirect-ownership.json", "Company A", "Person 1", 50.0, 100.0),
+        ("v0.2-official/indirect-ownership/os-08-dr-04-company-a.json", "Company A", "Person 1", 50.0, 100.0),
+        # B 40% + C 20% of A and 60% declared: only 100% of both adds up.
+        ("v0.4-official/mutilple-indirect-ownership-2.json", "Company A", "Person 1", 60.0, 60.0),
+        ("v0.2-official/indirect-ownership/os-06-dr-04.json", "Company A", "Person 1", 60.0, 60.0),
+        # 50% of A held by B; 30% declared -> Person 1 holds 60% of B.
+        ("v0.2-official/indirect-ownership/os-07-dr-04-company-a.json", "Company A", "Person 1", 30.0, 30.0),
+        # The Republic controls the ministry, which holds 100% x 76.5% + 23.5% of Gasgrid.
+        ("v0.4-official/bods-package-fi-soe.json", "Gasgrid Finland Oy", "Suomen tasavalta", 100.0, 100.0),
+    ],
+)
+def test_ubo_gives_the_percentages_the_statements_imply(
+    tmp_path: Path, file: str, firm: str, owner: str, declared: float, expected: float
+) -> None:
+    graph = _load(tmp_path, *file.split("/"))
+    assert _owners(graph, firm)[owner] == (expected, expected)
+    firm_id = next(n for n, a in graph.nodes(data=True) if a["name"] == firm)
+    assert any(d.get("share_pct") == declared for d in graph.nodes[firm_id]["declared_owners"])
+    implied = [a for _, _, a in graph.edges(data=True) if a.get("share_implied_by")]
+    assert implied, "the chain link whose share the declaration pins down says so"
+
+
+@pytest.mark.parametrize(
+    ("file", "firm", "declared"),
+    [
+        ("v0.4-official/multiple-indirect-ownership.json", "Company B", 60.0),  # C and D 50/50, shares in them unknown
+        ("v0.2-official/indirect-ownership/os-03-dr-03.json", "Company A", 30.0),  # no share stated anywhere in the chain
+        ("v0.2-official/indirect-ownership/os-06-dr-03.json", "Company A", 60.0),
+    ],
+)
+def test_a_declaration_the_chain_cannot_pin_down_stays_a_declaration(tmp_path: Path, file: str, firm: str, declared: float) -> None:
+    graph = _load(tmp_path, *file.split("/"))
+    effective, most = _owners(graph, firm)["Person 1"]
+    assert effective is None and most == 100.0 and most >= declared  # never a guess
+    firm_id = next(n for n, a in graph.nodes(data=True) if a["name"] == firm)
+    assert [d["share_pct"] for d in graph.nodes[firm_id]["declared_owners"]] == [declared]
+
+
+def test_circular_ownership_terminates_without_inflating(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.4-conformance-fixtures", "edge-cases__10-circular-ownership.json")
+    result = ubo(graph, "Alpha Corp Ltd")
+    assert result.rows == ()  # no natural person, and neither firm is its own owner
+    assert len(result.cycles) == 1 and any("no ultimate owner" in n for n in result.notes)
+    assert _owners(graph, "Alpha Corp Ltd", intermediate=True) == {"Beta Corp Ltd": (100.0, 100.0)}  # not 200%
+
+
+def test_declared_unknown_owner_is_reported_as_unknown(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.4-conformance-fixtures", "edge-cases__11-anonymous-person.json")
+    rows = ubo(graph, "Opaque Holdings SA").rows
+    assert len(rows) == 1
+    owner = graph.nodes[rows[0].owner.id]
+    assert owner["unknown"] is True and owner["unknown_reason"] == "subjectUnableToConfirmOrIdentifyBeneficialOwner"
+    assert rows[0].effective_pct is None and rows[0].share_known is False
+    assert sum(1 for _, a in graph.nodes(data=True) if a["kind"] == "Person") == 1  # no placeholder person beyond it
+
+
+def test_direct_ownership_keeps_shares_and_votes_apart(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.4-conformance-fixtures", "core__01-direct-ownership.json")
+    assert _owners(graph, "Acme Holdings Ltd") == {"Jane Smith": (75.0, 75.0)}
+    (link,) = [a for _, _, k, a in graph.edges(keys=True, data=True) if k == "OWNS"]
+    assert (link["share_pct"], link["voting_pct"], link["beneficial"]) == (75.0, 75.0, True)
+
+
+def test_share_bands_anonymous_beneficiaries_and_pep(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.4-official", "simple-pep-declaration.json")
+    (link,) = [a for _, _, k, a in graph.edges(keys=True, data=True) if k == "OWNS"]
+    assert (link["share_min"], link["share_max"], link["share_pct"]) == (25.0, 50.0, 25.0)
+    (person,) = [a for _, a in graph.nodes(data=True) if a["kind"] == "Person"]
+    assert person["flags"] == ["PEP"]
+    trust = _load(tmp_path / "levent", "v0.4-official", "levent.json")
+    owners = ubo(trust, "Levent Trust").rows
+    anonymous = [trust.nodes[r.owner.id] for r in owners if trust.nodes[r.owner.id].get("unknown")]
+    assert len(owners) == 3 and len(anonymous) == 1 and anonymous[0]["unknown_reason"] == "interestedPartyExemptFromDisclosure"
+
+
+def test_interests_over_time(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.4-official", "tecido.json")
+    owns = {graph.nodes[u]["name"]: a for u, v, k, a in graph.edges(keys=True, data=True) if k == "OWNS"}
+    maria = owns["Maria Esteves"]
+    assert (maria["start_date"], maria["end_date"], maria["share_pct"]) == ("2002-03-09", "2023-03-03", 30.0)
+    assert maria["share_history"] == ["2002-03-09: 100%", "2021-09-24: 40%", "2022-09-21: 30%"]
+    assert owns["Shear Trust"]["share_history"] == ["2021-09-24: 60%", "2022-09-21: 70%", "2023-03-01: 80%"]
+    assert _owners(graph, "Tecido Ltd", as_of="2024-01-01") == {"Shear Trust": (80.0, 80.0)}
+    fermcat = _load(tmp_path / "fermcat", "v0.4-official", "fermcat.json")
+    assert _owners(fermcat, "Fermcat Ltd", as_of="2024-01-01") == {"Patrick O'Donohue": (100.0, 100.0)}
+    assert set(_owners(fermcat, "Fermcat Ltd", as_of="2021-06-01")) == {"Patrick O'Donohue", "Declan Byrne-Amin"}
+
+
+def test_a_0_2_update_continues_the_record_and_a_new_unknown_owner_appears(tmp_path: Path) -> None:
+    graph = _load(tmp_path, "v0.2-official", "2-single-update.json")
+    owners = _owners(graph, "CHRINON LTD")
+    assert owners["Christopher Taggart"] == (50.0, 50.0)
+    unknown = [name for name in owners if name.startswith("Unknown owner of CHRINON LTD")]
+    assert len(unknown) == 1 and owners[unknown[0]] == (50.0, 50.0)
+
+
+def test_bods_and_ftm_pair_give_the_same_graph(tmp_path: Path) -> None:
+    bods = _load(tmp_path, "v0.4-bods-ftm-pair", "sample_bods.json")
+    case = tmp_path / "ftm.graphinv"
+    ingest(case, [realdata("bods-examples", "v0.4-bods-ftm-pair", "sample_ftm.jsonl")], dataset="ftm")
+    ftm = load_graph(case)
+
+    def links(graph: nx.MultiDiGraph) -> set[tuple[str, str, str, float | None]]:
+        return {(graph.nodes[u]["name"], k, graph.nodes[v]["name"], a.get("share_pct")) for u, v, k, a in graph.edges(keys=True, data=True) if k != "HAS_ADDRESS"}
+
+    assert links(bods) == links(ftm) == {
+        ("Jane Smith", "OWNS", "Acme Holdings Ltd", 75.0),
+        ("Jane Smith", "OFFICER_OF", "Acme Holdings Ltd", None),
+        ("Acme Holdings Ltd", "OWNS", "Acme Trading Ltd", 100.0),
+    }
+    assert _owners(bods, "Acme Trading Ltd") == _owners(ftm, "Acme Trading Ltd") == {"Jane Smith": (75.0, 75.0)}

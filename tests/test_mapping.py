@@ -1,0 +1,149 @@
+"""Mappings: a foreign shareholder register read as bundle rows, errors that name the mapping line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_csv
+from graphinv import CaseFile, SourceError, ingest
+
+REGISTER = """\
+name: registro
+files:
+  - match: "*.csv"
+    delimiter: ";"
+    targets:
+      - kind: companies
+        columns:
+          id: rfc_empresa
+          name: razon_social
+          tax_id: rfc_empresa
+          incorporation_date: {column: fecha_constitucion, date: ["%d/%m/%Y", excel]}
+          address: {template: "{calle} {numero}, Col. {colonia}"}
+          jurisdiction: {value: MX}
+      - kind: persons
+        when: {column: tipo_socio, equals: F}
+        columns:
+          id: rfc_socio
+          name: socio
+      - kind: ownership
+        columns:
+          owner_id: rfc_socio
+          company_id: rfc_empresa
+          share_pct: {column: participacion, decimal: ",", share: fraction}
+"""
+
+
+def _register(tmp_path: Path, rows: list[list[str]]) -> tuple[Path, Path]:
+    mapping = tmp_path / "registro.yml"
+    mapping.write_text(REGISTER, encoding="utf-8")
+    data = tmp_path / "data" / "socios.csv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["rfc_empresa;razon_social;fecha_constitucion;calle;numero;colonia;rfc_socio;socio;tipo_socio;participacion"]
+    lines += [";".join(r) for r in rows]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return mapping, data
+
+
+def test_one_register_row_makes_a_firm_its_owner_and_the_share(tmp_path: Path) -> None:
+    mapping, data = _register(tmp_path, [
+        ["QFN150312AB1", "Química Fina del Norte", "12/03/2015", "Calle Cedro", "14", "Santa Rosa", "MASR700101AB1", "Rogelio Martínez", "F", "0,6"],
+        ["TCE180101XY2", "Transportes Cedro", "43101", "Calle Cedro", "", "Santa Rosa", "QFN150312AB1", "", "M", "1"],
+    ])
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [data], mapping=mapping, dataset="registro")
+    assert report.rejected_total == 0 and report.files[0].kind == "mapping:registro"
+    with CaseFile(case) as opened:
+        nodes = {n.get("bundle_id") or n["name"]: n for n in opened.nodes()}
+        links = opened.links()
+    firm = nodes["QFN150312AB1"]
+    assert (firm["name"], firm["incorporation_date"], firm["jurisdiction"]) == ("Química Fina del Norte", "2015-03-12", "MX")
+    assert nodes["TCE180101XY2"]["incorporation_date"] == "2018-01-01"  # an Excel serial date
+    assert nodes["MASR700101AB1"]["kind"] == "Person"
+    shares = {(l["source"], l["target"]): l["share_pct"] for l in links if l["rel"] == "OWNS"}
+    assert shares == {(nodes["MASR700101AB1"]["id"], firm["id"]): 60.0, (firm["id"], nodes["TCE180101XY2"]["id"]): 100.0}
+    addresses = sorted(n["text"] for n in nodes.values() if n["kind"] == "Address")
+    assert addresses == ["Calle Cedro 14, Col. Santa Rosa", "Calle Cedro, Col. Santa Rosa"]
+    assert all(s.startswith("registro:socios.csv:") for l in links for s in l["sources"])
+
+
+def test_a_bad_value_names_the_foreign_column_and_the_mapping_line(tmp_path: Path) -> None:
+    mapping, data = _register(tmp_path, [
+        ["QFN150312AB1", "Química Fina", "31/02/2015", "C", "1", "X", "P1", "Ana", "F", "0,5"],
+        ["QFN150312AB2", "Otra", "01/03/2015", "C", "1", "X", "P2", "Luis", "F", "60"],
+        ["QFN150312AB3", "Buena", "01/03/2015", "C", "1", "X", "P3", "Eva", "F", "0,25"],
+    ])
+    report = ingest(tmp_path / "case.graphinv", [data], mapping=mapping)
+    assert report.rejected_total == 2 and report.files[0].kept == 1
+    first, second = report.rejections
+    assert first.startswith("socios.csv:2: fecha_constitucion: date '31/02/2015' does not match")
+    assert "(companies.incorporation_date, mapping registro.yml:11)" in first
+    assert second.startswith("socios.csv:3: participacion: share '60' is over 1") and "registro.yml:23" in second
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("share_pct: {column: participacion", "share_pct: {colum: participacion"), "registro.yml:23: unknown option 'colum' for column share_pct (did you mean 'column'?)"),
+        (("name: socio", "name: socia"), "registro.yml:18: column 'socia' is not in socios.csv"),
+        (("kind: ownership", "kind: owners"), "registro.yml:19: target kind 'owners'"),
+        (("          owner_id: rfc_socio\n", ""), "registro.yml:20: target ownership needs 'owner_id'"),
+    ],
+)
+def test_a_mapping_mistake_names_its_line(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    mapping, data = _register(tmp_path, [["A", "B", "01/01/2020", "C", "1", "X", "P", "Q", "F", "0,5"]])
+    mapping.write_text(REGISTER.replace(*change), encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        ingest(tmp_path / "case.graphinv", [data], mapping=mapping)
+    assert message in str(caught.value)
+    assert not (tmp_path / "case.graphinv").exists()
+
+
+def test_changing_the_mapping_reingests_the_same_file(tmp_path: Path) -> None:
+    mapping, data = _register(tmp_path, [["A1", "Alfa", "01/01/2020", "C", "1", "X", "P", "Q", "F", "0,5"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [data], mapping=mapping)
+    assert ingest(case, [data], mapping=mapping).files[0].unchanged
+    mapping.write_text(REGISTER.replace("value: MX", "value: GT"), encoding="utf-8")
+    assert not ingest(case, [data], mapping=mapping).files[0].unchanged
+    with CaseFile(case) as opened:
+        assert next(n for n in opened.nodes() if n.get("bundle_id") == "A1")["jurisdiction"] == "GT"
+
+
+def test_excel_sheet_through_a_mapping(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    import datetime as dt
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Accionistas"
+    sheet.append(["Empresa", "Nombre", "Alta", "Socio", "Porcentaje"])
+    sheet.append(["E1", "Alfa SA", dt.datetime(2019, 5, 2), "S1", 0.35])
+    path = tmp_path / "registro.xlsx"
+    book.save(path)
+    mapping = tmp_path / "x.yml"
+    mapping.write_text(
+        "sheet: Accionistas\ntargets:\n"
+        "  - kind: companies\n    columns: {id: Empresa, name: Nombre, incorporation_date: Alta}\n"
+        "  - kind: persons\n    columns: {id: Socio, name: Socio}\n"
+        "  - kind: ownership\n    columns: {owner_id: Socio, company_id: Empresa, share_pct: {column: Porcentaje, share: fraction}}\n",
+        encoding="utf-8",
+    )
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [path], mapping=mapping, dataset="x")
+    assert report.rejected_total == 0
+    with CaseFile(case) as opened:
+        (link,) = [l for l in opened.links() if l["rel"] == "OWNS"]
+        firm = next(n for n in opened.nodes() if n.get("bundle_id") == "E1")
+    assert link["share_pct"] == 35.0 and firm["incorporation_date"] == "2019-05-02"
+    assert link["sources"] == ["x:registro.xlsx:2"]
+
+
+@pytest.mark.parametrize("name", ["kek-media-ownership.yml", "uk-companies-house-psc.yml", "gleif-lei.yml", "icij-power-players.yml"])
+def test_shipped_mappings_parse(name: str) -> None:
+    from graphinv.ingest.mapping import load_mapping
+
+    mapping = load_mapping(Path(__file__).resolve().parents[1] / "fixtures" / "mappings" / name)
+    assert mapping.sections and all(s.targets for s in mapping.sections)

@@ -1,0 +1,401 @@
+"""Each investigation on small stories written as real CSV bundles, ingested into real case files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from conftest import write_csv
+
+from graphinv import CaseFile, GraphinvError, RefError, ingest, load_graph
+from graphinv.query import (
+    cluster,
+    freeze_list,
+    new_importers,
+    path,
+    resolve_ref,
+    risk,
+    shared_addresses,
+    shared_owners,
+    ubo,
+)
+from graphinv.store import Decision
+
+
+def build(tmp_path: Path, **files: tuple[list[str], list[list[object]]]) -> nx.MultiDiGraph:
+    folder = tmp_path / "bundle"
+    for name, (header, rows) in files.items():
+        write_csv(folder / f"{name}.csv", header, rows)
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder], dataset="story")
+    return load_graph(case)
+
+
+COMPANY = ["id", "name", "tax_id", "incorporation_date", "employees", "address"]
+PERSON = ["id", "name", "address"]
+OWNS = ["owner_id", "company_id", "share_pct", "start_date", "end_date"]
+
+
+def bid(entity: object) -> str:
+    return entity.bundle_id  # type: ignore[attr-defined]
+
+
+# -- ubo ------------------------------------------------------------------------------------------
+
+
+def test_ubo_two_firms_owning_each_other_terminates_without_inventing_an_owner(tmp_path: Path) -> None:
+    # The BODS conformance case "circular ownership": Alpha and Beta own each other 100%.
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [["A", "Alpha Corp Ltd", "", "", "", ""], ["B", "Beta Corp Ltd", "", "", "", ""]]),
+        ownership=(OWNS, [["A", "B", "100", "", ""], ["B", "A", "100", "", ""]]),
+    )
+    result = ubo(g, "A")
+    assert result.rows == ()
+    assert any("cycle" in n for n in result.notes) and any("no ultimate owner" in n for n in result.notes)
+    everyone = ubo(g, "A", intermediate=True)
+    assert [(bid(r.owner), r.effective_pct, r.ultimate) for r in everyone.rows] == [("B", 100.0, False)]
+
+
+def test_ubo_sums_chains_and_keeps_unknown_shares_unknown(tmp_path: Path) -> None:
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [[c, f"Firm {c}", "", "", "", ""] for c in ("T", "H1", "H2", "H3")]),
+        persons=(PERSON, [["P1", "Ana Uno", ""], ["P2", "Beto Dos", ""], ["P3", "Caro Tres", ""]]),
+        ownership=(
+            OWNS,
+            [
+                ["H1", "T", "40", "", ""],
+                ["H2", "T", "20", "", ""],
+                ["H3", "T", "40", "", ""],
+                ["P1", "H1", "50", "", ""],
+                ["P1", "H2", "100", "", ""],
+                ["P2", "H1", "50", "", ""],
+                ["P3", "H3", "", "", ""],
+            ],
+        ),
+    )
+    rows = {bid(r.owner): r for r in ubo(g, "T").rows}
+    assert rows["P1"].effective_pct == pytest.approx(40.0) and len(rows["P1"].paths) == 2
+    assert rows["P2"].effective_pct == pytest.approx(20.0)
+    p3 = rows["P3"]
+    assert (p3.effective_pct, p3.share_known, p3.max_pct) == (None, False, 40.0)
+    assert "unknown share" in p3.links[-1].text or any("unknown share" in l.text for l in p3.links)
+    assert {bid(r.owner) for r in ubo(g, "T", threshold=30).rows} == {"P1", "P3"}  # P3 could reach 40
+
+
+def test_ubo_as_of_follows_start_and_end_dates(tmp_path: Path) -> None:
+    # Like BODS "tecido": the founder sells out while a trust and a partner buy in.
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [["T", "Tecido Ltd", "", "", "", ""], ["S", "Shear Trust", "", "", "", ""]]),
+        persons=(PERSON, [["M", "Maria Esteves", ""], ["N", "Nuno Silva", ""]]),
+        ownership=(
+            OWNS,
+            [
+                ["M", "T", "100", "2002-03-09", "2021-09-24"],
+                ["S", "T", "60", "2021-09-24", ""],
+                ["N", "T", "40", "2021-09-24", ""],
+            ],
+        ),
+    )
+
+    def at(day: str) -> dict[str, float | None]:
+        return {bid(r.owner): r.effective_pct for r in ubo(g, "T", as_of=day, intermediate=True).rows}
+
+    assert at("2020-01-01") == {"M": 100.0}
+    assert at("2021-09-23") == {"M": 100.0}
+    assert at("2021-09-24") == {"S": 60.0, "N": 40.0}
+    assert at("2001-01-01") == {}
+    with pytest.raises(GraphinvError, match="as_of"):
+        ubo(g, "T", as_of="2024-13-01")
+
+
+# -- refs ----------------------------------------------------------------------------------------------
+
+
+def test_an_ambiguous_ref_lists_the_candidates(tmp_path: Path) -> None:
+    g = build(
+        tmp_path,
+        companies=(
+            COMPANY,
+            [
+                ["C1", "Química del Norte, S.A. de C.V.", "QNO110923HG8", "", "", ""],
+                ["C2", "QUIMICA DEL NORTE, S.A. DE C.V.", "QNO030519RT3", "", "", ""],
+            ],
+        ),
+    )
+    with pytest.raises(RefError) as info:
+        resolve_ref(g, "quimica del norte, s.a. de c.v.")
+    message = str(info.value)
+    assert "ambiguous" in message and "QNO110923HG8" in message and "QNO030519RT3" in message
+    assert bid_of(g, resolve_ref(g, "QNO-110923-HG8")) == "C1"
+    with pytest.raises(RefError, match="No entity matches REF 'Quimica del Nrte'.*closest names"):
+        resolve_ref(g, "Quimica del Nrte")
+
+
+def bid_of(g: nx.MultiDiGraph, node: str) -> str:
+    return g.nodes[node]["bundle_id"]
+
+
+# -- hubs, shared addresses and owners, cluster, path ------------------------------------------------------
+
+AGENT = "Av. Reforma 100, Piso 5, 06600 Ciudad de México"
+
+
+@pytest.fixture
+def hub_graph(tmp_path: Path) -> nx.MultiDiGraph:
+    """Two small firms (F1, F2) registered by one agent among 14 others, tied through their owners."""
+    firms = [[f"F{i}", f"Firma {i}, S.A. de C.V.", f"FIR{i:03d}", "2019-01-01", "3", AGENT] for i in range(1, 17)]
+    return build(
+        tmp_path,
+        companies=(COMPANY, firms + [["H", "Holding Uno, S.A. de C.V.", "HUN", "2018-01-01", "1", "Calle 1"]]),
+        persons=(PERSON, [["P1", "Pedro Uno", "Calle Casa 1"], ["P2", "Paula Dos", "Calle Casa 1"]]),
+        ownership=(OWNS, [["P1", "F1", "100", "", ""], ["P2", "H", "100", "", ""], ["H", "F2", "100", "", ""]]),
+        family=(["person_id", "relative_id", "relation"], [["P1", "P2", "esposa"]]),
+        flags=(["entity_ref", "list", "reason", "date"], [["F1", "DEA", "referral", "2021-01-01"]]),
+    )
+
+
+def test_a_shared_office_of_16_firms_is_a_hub_not_a_lead(hub_graph: nx.MultiDiGraph) -> None:
+    result = shared_addresses(hub_graph)
+    assert [(len(r.entities), r.hub) for r in result.rows] == [(2, False), (16, True)]
+    assert [h.degree for h in result.hubs] == [16]
+    unlimited = shared_addresses(hub_graph, max_degree=None)
+    assert [(len(r.entities), r.hub) for r in unlimited.rows] == [(16, False), (2, False)]
+
+
+def test_path_avoids_the_hub_and_explains_the_family_route(hub_graph: nx.MultiDiGraph) -> None:
+    result = path(hub_graph, "F1", "F2")
+    assert [bid(e) for e in result.rows[0].entities] == ["F1", "P1", "P2", "H", "F2"]
+    assert (
+        "Paula Dos is the spouse of Pedro Uno" in result.rows[0].links[1].text
+        or "spouse" in result.rows[0].links[1].text
+    )
+    assert all("story:" in l.text for l in result.rows[0].links)
+    assert [h.entity.kind for h in result.hubs] == ["Address"]
+    through = path(hub_graph, "F1", "F2", max_degree=None)
+    assert through.rows[0].length == 2 and through.rows[0].entities[1].kind == "Address"
+    assert path(hub_graph, "F1", "F2", max_hops=3).rows == ()
+
+
+def test_cluster_is_split_into_groups_and_never_walks_through_a_hub(hub_graph: nx.MultiDiGraph) -> None:
+    result = cluster(hub_graph, around=["F1", "F16"], hops=4)
+    groups = [{e.bundle_id for e in g.entities if e.bundle_id} for g in result.rows]
+    assert groups == [{"F1", "P1", "P2", "H", "F2"}, {"F16"}]
+    assert [bid(f) for f in result.rows[0].flagged] == ["F1"]
+    assert all(h.degree == 16 for g in result.rows for h in g.hubs)
+    assert cluster(hub_graph, around=["F1"], hops=1).rows[0].entities[0].hops == 0
+
+
+def test_louvain_labels_large_groups(tmp_path: Path) -> None:
+    # Two tight groups (three owners each holding six firms) joined by one ownership link.
+    firms = [[f"{g}{i}", f"Firma {g}{i}", "", "", "", ""] for g in "AB" for i in range(6)]
+    owners = [f"P{g}{k}" for g in "AB" for k in range(3)]
+    owns = [[p, f"{p[1]}{i}", "10", "", ""] for p in owners for i in range(6)] + [["A0", "B0", "5", "", ""]]
+    g = build(
+        tmp_path,
+        companies=(COMPANY, firms),
+        persons=(PERSON, [[p, f"Persona {p}", ""] for p in owners]),
+        ownership=(OWNS, owns),
+    )
+    result = cluster(g, around=["PA0"], hops=6, community_min_size=5, max_degree=None)
+    assert len(result.rows) == 1
+    group = result.rows[0]
+    assert group.communities == 2
+    label = {e.bundle_id: e.community for e in group.entities}
+    assert {label[f"A{i}"] for i in range(6)} | {label[f"PA{k}"] for k in range(3)} == {label["PA0"]}
+    assert {label[f"B{i}"] for i in range(6)} | {label[f"PB{k}"] for k in range(3)} == {label["PB0"]} != {label["PA0"]}
+    assert cluster(g, around=["PA0"], hops=6, community_min_size=5, max_degree=None) == result
+    assert cluster(g, around=["PA0"], hops=6, max_degree=None).rows[0].communities == 0  # small: no labels
+
+
+def test_shared_owners_officers_and_dates(tmp_path: Path) -> None:
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [[c, f"Firm {c}", "", "", "", ""] for c in ("X", "Y", "Z")]),
+        persons=(PERSON, [["P1", "Uno", ""], ["P2", "Dos", ""]]),
+        ownership=(OWNS, [["P1", "X", "50", "", ""], ["P1", "Y", "50", "2010-01-01", "2015-01-01"]]),
+        officers=(
+            ["person_id", "company_id", "role"],
+            [["P2", "X", "director"], ["P2", "Y", "director"], ["P2", "Z", "director"]],
+        ),
+    )
+    assert shared_owners(g).rows == ()
+    then = shared_owners(g, as_of="2012-06-01")
+    assert [(r.owner.bundle_id, len(r.companies)) for r in then.rows] == [("P1", 2)]
+    officers = shared_owners(g, officers=True)
+    assert [(r.owner.bundle_id, r.rel, len(r.companies)) for r in officers.rows] == [("P2", "OFFICER_OF", 3)]
+    assert all("director" in l.text for l in officers.rows[0].links)
+
+
+# -- freeze list, new importers, risk ---------------------------------------------------------------------------
+
+
+def test_freeze_list_around_a_person_names_the_spouse_and_accounts(hub_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    result = freeze_list(hub_graph, around=["F2"])
+    got = {bid(e.entity): e.role for e in result.rows}
+    assert got == {"F2": "named", "H": "chain", "P2": "owner", "P1": "spouse"}
+    with pytest.raises(GraphinvError, match="either"):
+        freeze_list(hub_graph, around=["F2"], flagged=True)
+
+
+SHIP = [
+    "id",
+    "date",
+    "importer",
+    "importer_tax_id",
+    "exporter",
+    "exporter_country",
+    "product",
+    "hs_code",
+    "quantity_kg",
+]
+
+
+def test_new_importers_read_every_spelling_and_ignore_hs_code_alone(tmp_path: Path) -> None:
+    g = build(
+        tmp_path,
+        companies=(
+            COMPANY,
+            [
+                ["OLD", "Distribuidora Vieja", "OLD", "1970-01-01", "900", ""],
+                ["NEW", "Nueva Química", "NEW", "2019-01-01", "2", ""],
+            ],
+        ),
+        shipments=(
+            SHIP,
+            [
+                ["S1", "2016-02-01", "DISTRIBUIDORA VIEJA", "OLD", "Vendor A", "IN", "4-Piperidona", "2933.39", "100"],
+                [
+                    "S2",
+                    "2020-02-01",
+                    "DISTRIBUIDORA VIEJA",
+                    "OLD",
+                    "Vendor A",
+                    "IN",
+                    "Piperidin-4-one",
+                    "293339",
+                    "100",
+                ],
+                [
+                    "S3",
+                    "2020-03-01",
+                    "NUEVA QUIMICA",
+                    "NEW",
+                    "Vendor B",
+                    "CN",
+                    "4 PIPERIDONA MONOHIDRATO CLORHIDRATO",
+                    "2933.39",
+                    "500",
+                ],
+                [
+                    "S4",
+                    "2020-04-01",
+                    "NUEVA QUIMICA",
+                    "NEW",
+                    "Vendor B",
+                    "CN",
+                    "4-piperidone hydrochloride",
+                    "",
+                    "250.5",
+                ],
+                ["S5", "2020-05-01", "NUEVA QUIMICA", "NEW", "Vendor B", "CN", "1-Boc-4-piperidona", "2933.39", "50"],
+                [
+                    "S6",
+                    "2020-06-01",
+                    "NUEVA QUIMICA",
+                    "NEW",
+                    "Vendor B",
+                    "CN",
+                    "Compuesto heterocíclico",
+                    "2933.39",
+                    "70",
+                ],
+            ],
+        ),
+    )
+    result = new_importers(g, chemical="4-piperidona", since="2019-01-01")
+    assert [(bid(r.company), r.first_import, r.shipments, r.quantity_kg) for r in result.rows] == [
+        ("NEW", "2020-03-01", 2, 750.5)
+    ]
+    assert [e.name for e in result.rows[0].exporters] == ["Vendor B"]
+    until = new_importers(g, chemical="4-P", since="2019-01-01", until="2020-03-15")
+    assert [(r.shipments, r.quantity_kg) for r in until.rows] == [(1, 500.0)]
+    with pytest.raises(GraphinvError, match="Unknown chemical 'acetona'"):
+        new_importers(g, chemical="acetona", since="2019-01-01")
+    # risk: the new, tiny importer scores above the old, large one (which has no risk signal at all).
+    scores = {bid(r.entity): r.score for r in risk(g).rows}
+    assert "NEW" in scores and scores.get("OLD", float("-inf")) < scores["NEW"]
+
+
+def test_uncertain_matches_count_only_with_include_possible(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    write_csv(
+        folder / "companies.csv",
+        COMPANY,
+        [["F", "Química Fina del Norte, S.A. de C.V.", "QFN170312AB1", "2017-03-12", "6", ""]],
+    )
+    write_csv(
+        folder / "persons.csv", PERSON, [["P1", "Héctor Maldonado Ruelas", ""], ["P2", "Hector Maldonado R.", ""]]
+    )
+    write_csv(folder / "ownership.csv", OWNS, [["P1", "F", "50", "", ""], ["P2", "F2", "80", "", ""]])
+    with open(folder / "companies.csv", "a", encoding="utf-8") as handle:
+        handle.write("F2,Comercializadora Alcázar Insumos,CAI180904QX2,2018-09-04,5,\n")
+    write_csv(
+        folder / "shipments.csv",
+        SHIP,
+        [
+            [
+                "S1",
+                "2019-03-18",
+                "QUIMICA FINA DEL NORTE SA DE CV",
+                "QFN170312AB1",
+                "Vendor",
+                "CN",
+                "4-Piperidona",
+                "2933.39",
+                "1000",
+            ],
+            ["S2", "2019-01-10", "QUIMICA FNA DEL NORTE", "", "Vendor", "CN", "4-Piperidona", "2933.39", "500"],
+        ],
+    )
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder], dataset="story")
+    g = load_graph(case)
+    firm, p1, p2 = (resolve_ref(g, r) for r in ("F", "P1", "P2"))
+    party = resolve_ref(g, "QUIMICA FNA DEL NORTE")
+    # Record two uncertain matches the way resolution does, in the case itself.
+    with CaseFile(case) as opened, opened.writer() as writer:
+        writer.replace_resolution(
+            [
+                Decision(*sorted((firm, party)), "possible", "test", 0.8, "names 0.80 alike"),
+                Decision(*sorted((p1, p2)), "possible", "test", 0.7, "names 0.70 alike"),
+            ],
+            {},
+        )
+    g = load_graph(case)
+    assert any(k == "POSSIBLY_SAME_AS" for _, _, k in g.edges(keys=True))
+
+    plain = new_importers(g, chemical="4-P", since="2019-01-01")
+    assert sorted((r.company.name, r.first_import, r.shipments) for r in plain.rows) == [
+        ("QUIMICA FNA DEL NORTE", "2019-01-10", 1),
+        ("Química Fina del Norte, S.A. de C.V.", "2019-03-18", 1),
+    ]
+    joined = new_importers(g, chemical="4-P", since="2019-01-01", include_possible=True)
+    assert [(bid(r.company), r.first_import, r.shipments, r.quantity_kg) for r in joined.rows] == [
+        ("F", "2019-01-10", 2, 1500.0)
+    ]
+    assert any(l.rel == "POSSIBLY_SAME_AS" and "may be the same as" in l.text for l in joined.rows[0].links)
+
+    assert path(g, firm, party, max_hops=2).rows == ()  # only a shared exporter, 4 links away
+    assert path(g, firm, party, include_possible=True).rows[0].length == 1
+
+    assert shared_owners(g).rows == ()
+    owners = shared_owners(g, include_possible=True)
+    assert [(r.owner.bundle_id in ("P1", "P2"), {bid(c) for c in r.companies}) for r in owners.rows] == [
+        (True, {"F", "F2"})
+    ]
+    assert any(l.rel == "POSSIBLY_SAME_AS" for l in owners.rows[0].links)
+    assert {bid(e) for e in cluster(g, around=["F"], hops=1, include_possible=True).rows[0].entities} >= {"F", "P1"}
