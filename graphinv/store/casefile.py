@@ -248,7 +248,9 @@ class CaseFile:
     @property
     def revision(self) -> str:
         """A random token renewed by every change: what caches key on."""
-        return self.meta("revision")
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+        # Cases written before revisions existed get one with their next change.
+        return row[0] if row is not None else f"v{self.version}"
 
     @property
     def version(self) -> int:
@@ -271,7 +273,7 @@ class CaseFile:
                 )
                 # Two copies of one case (mailed to a colleague) may reach the same version number
                 # with different contents; the random revision tells them apart for caches.
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'revision'", (uuid.uuid4().hex,))
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', ?)", (uuid.uuid4().hex,))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
