@@ -10,15 +10,14 @@ check the output with it.
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from graphinv.model import make_id
+from graphinv.export.jsonl import write_lines
 from graphinv.store import CaseFile
 
 __all__ = ["ftm_entities", "write_ftm"]
@@ -187,23 +186,4 @@ def write_ftm(case: str | os.PathLike[str], output: str | os.PathLike[str] | IO[
 
     Returns the number of entities written. A file is written whole or not at all.
     """
-    with CaseFile(case) as opened:
-        if output == "-":
-            return _dump(opened, sys.stdout.buffer)
-        if not isinstance(output, (str, os.PathLike)):
-            return _dump(opened, output)
-        target = Path(output)
-        tmp = target.with_name(target.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            count = _dump(opened, handle)
-        os.replace(tmp, target)
-        return count
-
-
-def _dump(case: CaseFile, handle: Any) -> int:
-    count = 0
-    for entity in ftm_entities(case):
-        handle.write(orjson.dumps(entity) + b"\n")
-        count += 1
-    handle.flush()
-    return count
+    return write_lines(case, output, lambda opened: (orjson.dumps(e) + b"\n" for e in ftm_entities(opened)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -12,7 +12,7 @@ import orjson
 
 from graphinv.store import CaseFile
 
-__all__ = ["write_jsonl", "jsonl_lines"]
+__all__ = ["write_jsonl", "write_lines", "jsonl_lines"]
 
 
 def jsonl_lines(case: CaseFile) -> Iterator[bytes]:
@@ -26,25 +26,33 @@ def jsonl_lines(case: CaseFile) -> Iterator[bytes]:
 def write_jsonl(case: str | os.PathLike[str], output: str | os.PathLike[str] | IO[bytes]) -> int:
     """Write the case as JSON lines to a path, to ``-`` (standard output) or to a binary stream.
 
-    Streams from the case file, so memory stays flat however large the case. Returns the number of
-    lines written. A file is written whole or not at all.
+    Streams from the case file. Returns the number of lines written. A file is written whole or
+    not at all.
     """
+    return write_lines(case, output, jsonl_lines)
+
+
+def write_lines(
+    case: str | os.PathLike[str], output: str | os.PathLike[str] | IO[bytes], lines: Callable[[CaseFile], Iterable[bytes]]
+) -> int:
+    """Write what ``lines`` makes of the case to a path, ``-`` or a binary stream; a path is
+    written to a temporary name first and renamed, so a reader never sees half a file."""
     with CaseFile(case) as opened:
         if output == "-":
-            return _dump(opened, sys.stdout.buffer)
+            return _dump(lines(opened), sys.stdout.buffer)
         if not isinstance(output, (str, os.PathLike)):
-            return _dump(opened, output)
+            return _dump(lines(opened), output)
         target = Path(output)
         tmp = target.with_name(target.name + ".tmp")
         with open(tmp, "wb") as handle:
-            count = _dump(opened, handle)
+            count = _dump(lines(opened), handle)
         os.replace(tmp, target)
         return count
 
 
-def _dump(case: CaseFile, handle: IO[bytes] | Any) -> int:
+def _dump(lines: Iterable[bytes], handle: IO[bytes] | Any) -> int:
     count = 0
-    for line in jsonl_lines(case):
+    for line in lines:
         handle.write(line)
         count += 1
     handle.flush()

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from graphinv.exc import RecordError
 from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register, validation_error
 from graphinv.ingest.csvfile import Row
-from graphinv.ingest.jsonfile import first_char, read_json_records
+from graphinv.ingest.jsonfile import first_char, read_head, read_json_records
 from graphinv.model import NODE_KINDS, Address, Company, HasAddress, OfficerOf, Owns, Person, address_key, check_date
 
 __all__ = ["BodsRow", "read_bods", "map_bods", "sniff_bods", "SHARE_INTERESTS", "OFFICER_INTERESTS", "implied_shares"]
@@ -601,11 +601,7 @@ def sniff_bods(path: Path) -> bool:
     """A BODS package: JSON statements with a statementId and a record or statement type."""
     if first_char(path) not in ("[", "{"):
         return False
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16384)
-    except OSError:
-        return False
+    head = read_head(path)
     return bool(_HEAD.search(head)) and bool(_TYPE.search(head))
 
 

@@ -23,7 +23,7 @@ from graphinv.exc import RecordError
 from graphinv.ingest.bundle import RELATIONS, map_account, map_company, map_family, map_officer, map_ownership, map_person
 from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register, validation_error
 from graphinv.ingest.csvfile import Row
-from graphinv.ingest.jsonfile import first_char, read_json_records
+from graphinv.ingest.jsonfile import first_char, read_head, read_json_records
 from graphinv.model import (
     NODE_KINDS,
     RESERVED_PROPERTIES,
@@ -528,11 +528,7 @@ def sniff_ftm(path: Path) -> bool:
     """FtM JSON lines (or an array of FtM entities): objects with 'schema', 'properties' and 'id'."""
     if first_char(path) not in ("{", "["):
         return False
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16384)
-    except OSError:
-        return False
+    head = read_head(path)
     return bool(_HEAD.search(head)) and b'"properties"' in head and b'"statementI' not in head
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from graphinv.exc import RecordError, SourceError
 
-__all__ = ["JsonRecord", "read_json_records", "first_char", "flatten"]
+__all__ = ["JsonRecord", "read_json_records", "read_head", "first_char", "flatten"]
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n\ufeff"
@@ -26,14 +26,18 @@ class JsonRecord:
     error: RecordError | None = None
 
 
-def first_char(path: Path, size: int = 4096) -> str:
-    """The first non-blank character of a file ('' for an empty or unreadable file)."""
+def read_head(path: Path, size: int = 16384) -> bytes:
+    """The first bytes of a file, for recognising its kind by content (b'' if unreadable)."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(size)
+            return handle.read(size)
     except OSError:
-        return ""
-    return head.decode("utf-8", "replace").lstrip(_SPACE)[:1]
+        return b""
+
+
+def first_char(path: Path, size: int = 4096) -> str:
+    """The first non-blank character of a file ('' for an empty or unreadable file)."""
+    return read_head(path, size).decode("utf-8", "replace").lstrip(_SPACE)[:1]
 
 
 def read_json_records(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[JsonRecord]:
