@@ -130,7 +130,8 @@ def _core_key(words: list[str]) -> str:
 
 def _rfc(words: list[str], date: str, rng: random.Random) -> str:
     letters = "".join(_strip_accents(w)[0].upper() for w in words if w[0].isupper())[:3].ljust(3, "X")
-    return letters + date[2:4] + date[5:7] + date[8:10] + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(3))
+    tail = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(3))
+    return letters + date[2:4] + date[5:7] + date[8:10] + tail
 
 
 def _date(rng: random.Random) -> str:
@@ -172,6 +173,7 @@ STREET_NAMES = REAL_WORDS + ["Sta. Rosa", "Sto. Domingo", "Gral. Lázaro Cárden
                              "Morelos", "Independencia", "de los Fresnos", "de las Flores",
                              "Norte 45", "Poniente 140", "Ciprés Real", "Industria Química"]
 ABBREV = {"Sta.": "Santa", "Sto.": "Santo", "Gral.": "General"}
+COLONIAS = REAL_WORDS + ["Centro", "Industrial", "Las Brisas", "Santa Rosa", "Lomas de Altavista"]
 
 
 def _street_type(rng: random.Random) -> tuple[str, list[str]]:
@@ -193,7 +195,8 @@ def _building(rng: random.Random) -> dict:
     cp = city[4] + "".join(str(rng.randint(0, 9)) for _ in range(5 - len(city[4])))
     b = {
         "type": spellings, "street": street, "number": str(rng.randint(1, 3999)),
-        "interior": None, "floor": None, "colonia": rng.choice(REAL_WORDS + ["Centro", "Industrial", "Las Brisas", "Santa Rosa", "Lomas de Altavista"]) if rng.random() < 0.9 else None,
+        "interior": None, "floor": None,
+        "colonia": rng.choice(COLONIAS) if rng.random() < 0.9 else None,
         "fracc": rng.random() < 0.12, "cp": cp, "city": city,
     }
     x = rng.random()
@@ -609,7 +612,8 @@ def _run_child(task: str, tool: str, data: Path, out: Path, threshold: float, ti
                 _, status, usage = os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 return {"ok": False, "error": f"timed out after {timeout:.0f} s",
-                        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "wall_seconds": round(time.perf_counter() - t0, 1)}
+                        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                        "wall_seconds": round(time.perf_counter() - t0, 1)}
             time.sleep(0.2)
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = {"ok": proc.returncode == 0, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
@@ -672,8 +676,9 @@ def main(argv: list[str] | None = None) -> int:
                             lab.setdefault(i, f"__single__{i}")
                     row.update(pairwise_scores(truth, labels))
                     if by_threshold:
+                        keep = ("precision", "recall", "f1")
                         row["other_thresholds"] = {
-                            thr: {k: v for k, v in pairwise_scores(truth, lab).items() if k in ("precision", "recall", "f1")}
+                            thr: {k: v for k, v in pairwise_scores(truth, lab).items() if k in keep}
                             for thr, lab in sorted(by_threshold.items())
                         }
                         # Splink's best clustering threshold on this labelled set (each

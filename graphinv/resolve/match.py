@@ -61,6 +61,7 @@ __all__ = [
     "name_similarity",
     "address_keys",
     "clusters",
+    "last_timings",
     "DEFAULT_MERGE_AT",
     "DEFAULT_POSSIBLE_AT",
 ]
@@ -71,6 +72,7 @@ DEFAULT_POSSIBLE_AT = 0.75
 # Blocks bigger than this are too common a word to say anything; skipping them is what keeps
 # blocking linear (a firm whose every word is common still meets its twins through word pairs).
 _BLOCK_CAP = 400
+_WORD_BLOCK_CAP = 100
 # Token pairs below this similarity are not aligned at all.
 _TOKEN_ALIGN_AT = 0.6
 _ONE_TYPO = 0.92
@@ -233,7 +235,7 @@ def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
 
 
 def name_similarity(kind: str, a: str, b: str) -> float:
-    """The name score of two spellings on their own, with every word weighted equally (0–1)."""
+    """The name score of two spellings on their own (0–1): no IDF, qualifiers at half weight."""
     na, nb = _make_name(kind, _core_name(kind, a)[0], None), _make_name(kind, _core_name(kind, b)[0], None)
     return _name_score(na, nb)[0]
 
@@ -574,7 +576,9 @@ def _match(
         seen: set[int] = set()
         for k in _block_keys(nm):
             members = blocks[k]
-            if len(members) > _BLOCK_CAP:
+            # A single word's block is capped lower than a word pair's or a typo form's: its
+            # members share the least, and at a million names they are most of the work.
+            if len(members) > (_WORD_BLOCK_CAP if k[1] == "t" else _BLOCK_CAP):
                 continue
             seen.update(members)
         seen.discard(na)

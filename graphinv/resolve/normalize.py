@@ -241,7 +241,8 @@ def strip_person_titles(tokens: list[str]) -> list[str]:
 _TAX_STRIP = re.compile(r"[^0-9A-Z&Ñ]")
 # "RFC: ...", "TIN ...", "Taxpayer No. ...": a label, but only with a separator after it
 # ("RFC010101AB1" is a firm whose initials are R, F and C).
-_TAX_LABEL = re.compile(r"^\s*(?:RFC|TIN|INN|VAT|NIF|CUIT|RUT|EIN|TAX\s*ID|TAXPAYER\s*NO)\b\.?\s*[:#]?\s+|^\s*(?:RFC|TIN|INN|VAT|NIF|CUIT|RUT|EIN|TAX\s*ID|TAXPAYER\s*NO)\s*[:#]\s*")
+_TAX_LABEL_WORDS = r"(?:RFC|TIN|INN|VAT|NIF|CUIT|RUT|EIN|TAX\s*ID|TAXPAYER\s*NO)"
+_TAX_LABEL = re.compile(rf"^\s*{_TAX_LABEL_WORDS}\b\.?\s*[:#]?\s+|^\s*{_TAX_LABEL_WORDS}\s*[:#]\s*")
 _RFC_COMPANY = re.compile(r"^[A-Z&Ñ]{3}(\d{2})(\d{2})(\d{2})[A-Z0-9]{3}$")
 _RFC_PERSON = re.compile(r"^[A-Z&Ñ]{4}(\d{2})(\d{2})(\d{2})[A-Z0-9]{3}$")
 # SAT's generic RFCs (sales to the general public, to foreigners) name nobody in particular.
@@ -566,7 +567,9 @@ def _parse_segment(tokens: list[str], seg_index: int, is_street: bool, p: _Parse
         if tok in _NEIGHBOURHOOD_MARKERS and nxt and not _is_num(nxt):
             j = i + 1
             hood: list[str] = []
-            while j < n and not (_looks_postal(tokens[j]) or tokens[j] in _POSTAL_MARKERS or tokens[j].startswith("zip_")):
+            while j < n and not (
+                _looks_postal(tokens[j]) or tokens[j] in _POSTAL_MARKERS or tokens[j].startswith("zip_")
+            ):
                 hood.append(tokens[j])
                 j += 1
             _flush_words(words, is_street, p)
