@@ -280,7 +280,7 @@ def query_command(
     investigation: Annotated[
         str,
         typer.Argument(
-            help="shared-addresses, shared-owners, cluster, ubo, path, freeze-list, new-importers or risk.",
+            help="shared-addresses, shared-owners, cluster, ubo, path, freeze-list, new-importers, risk, or matches (resolution's decisions).",
             metavar="INVESTIGATION",
         ),
     ],
@@ -304,6 +304,7 @@ def query_command(
     established: Annotated[bool, typer.Option("--established", help="new-importers: also list firms that imported it before.")] = False,
     top: Annotated[Optional[int], typer.Option(help="risk: keep the N highest scores.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="path: most connections to show (default 10).")] = None,
+    uncertain: Annotated[bool, typer.Option("--uncertain", help="matches: only the uncertain matches left unmerged.")] = False,
     include_possible: Annotated[bool, typer.Option("--include-possible", help="Treat uncertain matches (POSSIBLY_SAME_AS) as the same entity.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(QUERY_FORMATS)}.")] = "table",
 ) -> None:
@@ -333,7 +334,7 @@ def query_command(
             graph, investigation, refs or [],
             around=around, flagged=flagged, officers=officers, hops=hops, max_hops=max_hops, max_degree=max_degree,
             threshold=threshold, intermediate=intermediate, min_share=min_share, spouses=False if no_spouses else None,
-            as_of=as_of, chemical=chemical, since=since, until=until, established=established, top=top, limit=limit,
+            as_of=as_of, chemical=chemical, since=since, until=until, established=established, top=top, limit=limit, uncertain=uncertain,
             include_possible=include_possible,
         )
     except GraphinvError as exc:

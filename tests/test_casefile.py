@@ -88,3 +88,20 @@ def test_sigkill_in_the_middle_of_an_ingest_leaves_the_case_unchanged(tmp_path: 
     assert after == before
     with sqlite3.connect(case) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_case_of_the_previous_schema_is_lifted_on_open(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    with sqlite3.connect(case) as db:  # make it look as schema 1 wrote it
+        db.execute("ALTER TABLE decision DROP COLUMN a_name")
+        db.execute("ALTER TABLE decision DROP COLUMN b_name")
+        db.execute("DELETE FROM meta WHERE key = 'revision'")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with CaseFile(case) as opened:
+        assert opened.meta("schema_version") == str(SCHEMA_VERSION)
+        assert len(opened.revision) == 32
+        assert opened.decisions() == []
+    from graphinv import resolve
+
+    assert resolve(case).changed  # and it takes new decisions with their names

@@ -175,3 +175,32 @@ def test_summary_counts_are_the_resolved_graphs(resolved_case: Path) -> None:
     truth.update(key for _, _, key in graph.edges(keys=True))
     with CaseFile(resolved_case) as opened:
         assert opened.counts() == dict(truth)
+
+
+def test_matches_lists_each_decision_for_review(resolved_case: Path) -> None:
+    from graphinv.query import matches
+
+    graph = load_graph(resolved_case)
+    ids = _bundle_ids(graph)
+    result = matches(graph)
+    typo = [r for r in result.rows if "QUIMICA FNA DEL NORTE, S.A. DE C.V." in (r.left, r.right)]
+    assert len(typo) == 1
+    (row,) = typo
+    assert row.verdict == "same" and row.rule and row.reason and 0 < row.score <= 1
+    assert [e.id for e in row.entities] == [ids["C014"]]  # both records are C014 now
+    assert all(r.verdict == "possible" for r in matches(graph, uncertain=True).rows)
+    assert len(result.rows) == len(graph.graph["decisions"])
+
+
+def test_query_matches_on_the_command_line(resolved_case: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "graphinv", "query", str(resolved_case), "matches", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )
+    rows = json.loads(out.stdout)
+    assert rows and {"verdict", "rule", "score", "reason", "left", "right", "entities"} <= rows[0].keys()
+    assert all({"id", "name", "kind", "tax_id", "flagged"} <= e.keys() for r in rows for e in r["entities"])

@@ -6,6 +6,7 @@ shared-owners`` on the command line, ``cypher/shared-owners.cypher`` as a playbo
 
 from graphinv.query.cluster import Cluster, Group, Member, cluster
 from graphinv.query.freeze_list import FreezeEntry, FreezeList, freeze_list
+from graphinv.query.matches import MatchDecision, Matches, matches
 from graphinv.query.new_importers import Importer, NewImporters, new_importers
 from graphinv.query.path import Connection, Paths, path
 from graphinv.query.refs import RefIndex, resolve_ref, resolve_refs
@@ -29,6 +30,8 @@ __all__ = [
     "Group",
     "Hub",
     "Importer",
+    "MatchDecision",
+    "Matches",
     "Member",
     "NewImporters",
     "Paths",
@@ -46,6 +49,7 @@ __all__ = [
     "UboOwner",
     "cluster",
     "freeze_list",
+    "matches",
     "new_importers",
     "path",
     "resolve_ref",

@@ -11,6 +11,7 @@ import networkx as nx
 from graphinv.exc import GraphinvError
 from graphinv.query.cluster import cluster
 from graphinv.query.freeze_list import freeze_list
+from graphinv.query.matches import matches
 from graphinv.query.new_importers import new_importers
 from graphinv.query.path import path
 from graphinv.query.results import QueryResult
@@ -31,6 +32,7 @@ INVESTIGATIONS: dict[str, Callable[..., QueryResult]] = {
     "freeze-list": freeze_list,
     "new-importers": new_importers,
     "risk": risk,
+    "matches": matches,
 }
 
 #: The keyword options each investigation takes (the CLI's --kebab-case spelling of each).
@@ -43,6 +45,7 @@ OPTIONS: dict[str, frozenset[str]] = {
     "freeze-list": frozenset({"flagged", "around", "min_share", "spouses", "officers", "as_of", "include_possible"}),
     "new-importers": frozenset({"chemical", "since", "until", "established", "include_possible"}),
     "risk": frozenset({"top", "as_of", "since", "max_degree", "include_possible"}),
+    "matches": frozenset({"uncertain"}),
 }
 
 #: How many positional REFs each investigation takes.

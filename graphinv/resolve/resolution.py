@@ -177,6 +177,11 @@ def _judged_pairs(
     return out, stale
 
 
+def _decision(info: dict[str, dict[str, Any]], a: str, b: str, verdict: str, rule: str, score: float, reason: str) -> Decision:
+    a, b = sorted((a, b))
+    return Decision(a, b, verdict, rule, score, reason, str(info[a].get("name", "")), str(info[b].get("name", "")))
+
+
 def _canonical(members: list[str], info: dict[str, dict[str, Any]]) -> str:
     # The registry's own record names the merged entity: registered first, bundle entities next.
     return min(members, key=lambda i: (info[i].get("registered", True) is False, "bundle_id" not in info[i], i))
@@ -215,21 +220,21 @@ def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] 
                 refused = components.union(a, b, judged=True)
                 reason = f"judgement {j.origin}" + (f": {j.note}" if j.note else "")
                 if refused is None:
-                    decisions.append(Decision(*sorted((a, b)), "same", "judgement", 1.0, reason))
+                    decisions.append(_decision(info, a, b, "same", "judgement", 1.0, reason))
                     merged["judgement"] += 1
         for m in sorted(merges, key=lambda m: (-m.score, m.a, m.b)):
             refused = components.union(m.a, m.b)
             if refused is None:
-                decisions.append(Decision(m.a, m.b, "same", m.rule, m.score, m.reason))
+                decisions.append(_decision(info, m.a, m.b, "same", m.rule, m.score, m.reason))
                 merged[m.rule] += 1
             elif components.find(m.a) != components.find(m.b):
                 kept_apart += 1
-                decisions.append(Decision(m.a, m.b, "possible", m.rule, m.score, f"{m.reason}; kept apart: {refused}"))
+                decisions.append(_decision(info, m.a, m.b, "possible", m.rule, m.score, f"{m.reason}; kept apart: {refused}"))
         for m in possible:
             pair = tuple(sorted((m.a, m.b)))
             if pair in forbidden or components.find(m.a) == components.find(m.b):
                 continue
-            decisions.append(Decision(m.a, m.b, "possible", m.rule, m.score, m.reason))
+            decisions.append(_decision(info, m.a, m.b, "possible", m.rule, m.score, m.reason))
 
         groups: dict[str, list[str]] = {}
         for node_id in sorted(components.joined):

@@ -25,7 +25,7 @@ from graphinv.exc import CaseError
 __all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID"]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: SQLite's application_id header field: "GINV", so other SQLite files are told apart.
 APPLICATION_ID = 0x47494E56
 
@@ -90,6 +90,8 @@ CREATE TABLE decision (
     rule TEXT NOT NULL,
     score REAL NOT NULL,
     reason TEXT NOT NULL,
+    a_name TEXT NOT NULL DEFAULT '',
+    b_name TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE TABLE alias (id TEXT PRIMARY KEY, canonical TEXT NOT NULL) WITHOUT ROWID;
@@ -149,6 +151,9 @@ class Decision:
     rule: str
     score: float
     reason: str
+    a_name: str = ""
+    """The two records' names as their sources spelled them (the merged node keeps only one)."""
+    b_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,24 @@ class CaseFile:
                 f"{str(self.path)!r} was written by a newer graphinv (case schema {found}; this version reads up to "
                 f"{SCHEMA_VERSION}): upgrade graphinv with 'pip install -U graphinv'"
             )
+        if found < SCHEMA_VERSION:
+            self._migrate(found)
+
+    def _migrate(self, found: int) -> None:
+        """Lift a case written by an older graphinv to this layout, in one transaction."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if found < 2:
+                # Schema 2: decisions keep both records' names; caches key on a random revision.
+                db.execute("ALTER TABLE decision ADD COLUMN a_name TEXT NOT NULL DEFAULT ''")
+                db.execute("ALTER TABLE decision ADD COLUMN b_name TEXT NOT NULL DEFAULT ''")
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', ?)", (uuid.uuid4().hex,))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
@@ -329,7 +352,7 @@ class CaseFile:
         return dict(self._db.execute("SELECT id, canonical FROM alias"))
 
     def decisions(self) -> list[Decision]:
-        rows = self._db.execute("SELECT a, b, verdict, rule, score, reason FROM decision ORDER BY a, b")
+        rows = self._db.execute("SELECT a, b, verdict, rule, score, reason, a_name, b_name FROM decision ORDER BY a, b")
         return [Decision(*row) for row in rows]
 
     def judgements(self) -> list[Judgement]:
@@ -482,7 +505,8 @@ class Writer:
         """Put this resolution run's decisions and id map in place of the previous run's."""
         decisions = sorted(set(decisions))
         before = [Decision(*row) for row in self._db.execute(
-            "SELECT a, b, verdict, rule, score, reason FROM decision ORDER BY a, b, verdict, rule, score, reason"
+            "SELECT a, b, verdict, rule, score, reason, a_name, b_name FROM decision "
+            "ORDER BY a, b, verdict, rule, score, reason, a_name, b_name"
         )]
         before_alias = dict(self._db.execute("SELECT id, canonical FROM alias"))
         if before == decisions and before_alias == aliases:
@@ -490,8 +514,8 @@ class Writer:
         self._db.execute("DELETE FROM decision")
         self._db.execute("DELETE FROM alias")
         self._db.executemany(
-            "INSERT INTO decision VALUES (?, ?, ?, ?, ?, ?)",
-            [(d.a, d.b, d.verdict, d.rule, d.score, d.reason) for d in decisions],
+            "INSERT INTO decision VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(d.a, d.b, d.verdict, d.rule, d.score, d.reason, d.a_name, d.b_name) for d in decisions],
         )
         self._db.executemany("INSERT INTO alias VALUES (?, ?)", sorted(aliases.items()))
         self.changed = True

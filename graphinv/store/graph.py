@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import os
 import pickle
 from pathlib import Path
@@ -49,6 +51,8 @@ def _project(case: CaseFile) -> nx.MultiDiGraph:
             keys = succ[source][target] = pred[target][source] = {}
         keys[rel] = link
     graph.graph["dangling_links"] = dangling
+    # Resolution's decisions travel with the graph, so investigations can review them.
+    graph.graph["decisions"] = [dataclasses.asdict(d) for d in case.decisions()]
     return graph
 
 
@@ -94,6 +98,10 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
     graph.graph["case"] = str(case.path)
     _MEMORY.clear()
     _MEMORY[key] = graph
+    # Move the graph's millions of long-lived dicts out of the collector's sight, or the next
+    # collection an investigation triggers rescans them all; they are still freed by reference
+    # counting when the graph is dropped (it holds no reference cycles).
+    gc.freeze()
     return graph
 
 
