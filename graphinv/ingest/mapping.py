@@ -585,14 +585,6 @@ def _format_of(section: FileSection, path: Path) -> str:
     return "csv"
 
 
-@dataclass(slots=True)
-class _Foreign:
-    line: int
-    values: dict[str, str]
-    fields: list[str]
-    error: RecordError | None = None
-
-
 def _unique_header(header: list[str]) -> list[str]:
     out: list[str] = []
     for i, name in enumerate(header):
@@ -605,7 +597,7 @@ def _unique_header(header: list[str]) -> list[str]:
     return out
 
 
-def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[_Foreign]]:
+def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[Row]]:
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
     except OSError as exc:
@@ -625,7 +617,7 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
         raise SourceError(f"{path.name}: cannot read as {section.encoding} ({exc}); set 'encoding:' in the mapping") from exc
     columns = _unique_header(header)
 
-    def rows() -> Iterator[_Foreign]:
+    def rows() -> Iterator[Row]:
         with handle:
             last = reader.line_num
             seen = 0
@@ -636,15 +628,15 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                     break
                 except (csv.Error, UnicodeDecodeError) as exc:
                     line, last = last + 1, reader.line_num
-                    yield _Foreign(line, {}, [], RecordError("*", f"cannot read the row ({exc})"))
+                    yield Row(line, {}, [], RecordError("*", f"cannot read the row ({exc})"))
                     continue
                 line, last = last + 1, reader.line_num
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
                 if len(fields) != len(columns):
-                    yield _Foreign(line, {}, fields, RecordError("*", f"expected {len(columns)} columns as in the header, found {len(fields)}"))
+                    yield Row(line, {}, fields, RecordError("*", f"expected {len(columns)} columns as in the header, found {len(fields)}"))
                     continue
-                yield _Foreign(line, dict(zip(columns, fields)), fields)
+                yield Row(line, dict(zip(columns, fields)), fields)
                 seen += 1
                 if progress is not None and seen % 2000 == 0:
                     progress(handle.tell())
@@ -664,7 +656,7 @@ def _cell_text(value: Any) -> str:
     return _scalar_text(value)
 
 
-def _read_excel(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[_Foreign]]:
+def _read_excel(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str], Iterator[Row]]:
     try:
         import openpyxl  # an optional extra: only Excel mappings need it
     except ImportError as exc:
@@ -685,14 +677,14 @@ def _read_excel(path: Path, section: FileSection, progress: Callable[[int], None
         raise SourceError(f"{path.name}: the sheet is empty; a header row is required") from None
     columns = _unique_header(header)
 
-    def rows() -> Iterator[_Foreign]:
+    def rows() -> Iterator[Row]:
         try:
             for number, cells in enumerate(rows_iter, start=section.header_row + 1):
                 fields = [_cell_text(v) for v in cells]
                 if not any(f.strip() for f in fields):
                     continue
                 fields += [""] * (len(columns) - len(fields))
-                yield _Foreign(number, dict(zip(columns, fields[: len(columns)])), fields)
+                yield Row(number, dict(zip(columns, fields[: len(columns)])), fields)
         finally:
             book.close()
             if progress is not None:
@@ -701,11 +693,11 @@ def _read_excel(path: Path, section: FileSection, progress: Callable[[int], None
     return columns, rows()
 
 
-def _read_json(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str] | None, Iterator[_Foreign]]:
-    def rows() -> Iterator[_Foreign]:
+def _read_json(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str] | None, Iterator[Row]]:
+    def rows() -> Iterator[Row]:
         for record in read_json_records(path, progress):
             if record.error is not None:
-                yield _Foreign(record.line, {}, [record.text], record.error)
+                yield Row(record.line, {}, [record.text], record.error)
                 continue
             items: list[Any] = [record.data]
             if section.records:
@@ -715,16 +707,16 @@ def _read_json(path: Path, section: FileSection, progress: Callable[[int], None]
                 items = inner if isinstance(inner, list) else []
             for item in items:
                 if not isinstance(item, dict):
-                    yield _Foreign(record.line, {}, [record.text], RecordError("*", "expected a JSON object"))
+                    yield Row(record.line, {}, [record.text], RecordError("*", "expected a JSON object"))
                     continue
                 values = {column_key(k): v for k, v in flatten(item).items()}
-                yield _Foreign(record.line, values, [record.text])
+                yield Row(record.line, values, [record.text])
 
     # JSON records have no header: each names its own fields, so every column is optional.
     return None, rows()
 
 
-def _read(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str] | None, Iterator[_Foreign]]:
+def _read(path: Path, section: FileSection, progress: Callable[[int], None] | None) -> tuple[list[str] | None, Iterator[Row]]:
     fmt = _format_of(section, path)
     if fmt == "excel":
         return _read_excel(path, section, progress)
@@ -897,7 +889,7 @@ def _check_columns(mapping: Mapping, section: FileSection, path: Path, columns: 
             )
 
 
-def _canonical(mapping: Mapping, section: FileSection, foreign: _Foreign, tables: dict[str, dict[str, str]]) -> Row:
+def _canonical(mapping: Mapping, section: FileSection, foreign: Row, tables: dict[str, dict[str, str]]) -> Row:
     values: dict[str, str] = {}
     taken = False
     for index, target in enumerate(section.targets):
