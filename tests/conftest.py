@@ -29,6 +29,20 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("GRAPHINV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "graph-cache"))
 
 
+@pytest.fixture(scope="session")
+def resolved_fixture_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture story ingested and resolved once per session; tests that change a case copy it."""
+    from graphinv import ingest, resolve
+
+    folder = tmp_path_factory.mktemp("resolved-fixture")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRAPHINV_CACHE_DIR", str(folder / "cache"))
+        path = folder / "precursor.graphinv"
+        ingest(path, [FIXTURE], dataset="precursor-case")
+        resolve(path)
+    return path
+
+
 @pytest.fixture
 def small_bundle(tmp_path: Path) -> Path:
     """A tiny story: a firm, its owner and his spouse, an account, a flag and two shipments."""

@@ -56,16 +56,10 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def case(resolved_fixture_case: Path) -> Path:
     """The fixture story, ingested and resolved (customs spellings become the firms' aliases)."""
-    folder = tmp_path_factory.mktemp("html-case")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHINV_CACHE_DIR", str(folder / "cache"))
-        path = folder / "precursor.graphinv"
-        graphinv.ingest(path, [FIXTURE], dataset="precursor-case")
-        resolve(path)
-    return path
+    return resolved_fixture_case
 
 
 @pytest.fixture

@@ -12,24 +12,18 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import FIXTURE, write_csv
+from conftest import write_csv
 
 import graphinv
 from graphinv.exc import RefError
 from graphinv.export.html import explore, find_refs, graph_data, link_caption, neighbourhood
 from graphinv.export.report import report, write_demo_pages
-from graphinv.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("export-case")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRAPHINV_CACHE_DIR", str(folder / "cache"))
-        path = folder / "precursor.graphinv"
-        graphinv.ingest(path, [FIXTURE], dataset="precursor-case")
-        resolve(path)
-    return path
+@pytest.fixture
+def case(resolved_fixture_case: Path) -> Path:
+    """The fixture story, ingested and resolved (customs spellings become the firms' aliases)."""
+    return resolved_fixture_case
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -6,11 +6,13 @@ The case is ingested and then resolved with ``graphinv.resolve``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import pytest
-from conftest import FIXTURE
 
-from graphinv import ingest, load_graph, resolve
+
+from graphinv import load_graph
 from graphinv.query import cluster, new_importers, shared_addresses
 
 HUB_FIRMS = {
@@ -34,11 +36,8 @@ HUB_FIRMS = {
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
-    case = tmp_path_factory.mktemp("query-resolved") / "case.graphinv"
-    ingest(case, [FIXTURE], dataset="precursor-case")
-    resolve(case)
-    return load_graph(case)
+def graph(resolved_fixture_case: Path) -> nx.MultiDiGraph:
+    return load_graph(resolved_fixture_case)
 
 
 def bid(entity: object) -> str:

@@ -43,12 +43,9 @@ BUILDINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def resolved_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    case = tmp_path_factory.mktemp("resolved") / "case.graphinv"
-    ingest(case, [FIXTURE])
-    resolve(case)
-    return case
+@pytest.fixture
+def resolved_case(resolved_fixture_case: Path) -> Path:
+    return resolved_fixture_case
 
 
 def _bundle_ids(graph) -> dict[str, str]:
