@@ -1,12 +1,19 @@
-"""Small performance helpers shared by the layers (no graphinv imports)."""
+"""Small performance helpers shared by the layers (they import nothing of graphinv but its errors)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
-__all__ = ["gc_paused"]
+from graphinv.exc import GraphinvError
+
+__all__ = ["gc_paused", "fork_map", "worker_count"]
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -24,3 +31,53 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def worker_count() -> int:
+    """Processes bulk work may use: ``GRAPHINV_WORKERS`` if set, else the usable cores."""
+    configured = os.environ.get("GRAPHINV_WORKERS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise GraphinvError(
+                f"GRAPHINV_WORKERS={configured!r} is not a whole number; set it to e.g. 2, or unset it"
+            ) from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_TASK: Callable[[int, int], object] | None = None
+
+
+def _run_slice(bounds: tuple[int, int]) -> object:
+    assert _TASK is not None
+    return _TASK(*bounds)
+
+
+def fork_map(
+    task: Callable[[int, int], T], total: int, *, min_items: int = 50_000, slices_per_worker: int = 8
+) -> Iterator[T]:
+    """``task(start, end)`` over consecutive slices of ``range(total)``, results in slice order.
+
+    The slices run in forked worker processes, which see the caller's data as it was at the
+    fork (copy-on-write: nothing is pickled on the way in; each slice's result is pickled on the
+    way back). ``task`` must therefore only read shared state. Below ``min_items``, with one
+    worker, or where fork is unavailable, it is one call in this process: the result must not
+    depend on how the range was sliced.
+    """
+    global _TASK
+    workers = worker_count()
+    if workers < 2 or total < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        yield task(0, total)
+        return
+    size = max(1, -(-total // (workers * slices_per_worker)))
+    bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
+    _TASK = task
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_run_slice, bounds)  # type: ignore[misc]
+    finally:
+        _TASK = None

@@ -42,7 +42,7 @@ from typing import Iterable, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from graphinv.perf import gc_paused
+from graphinv.perf import fork_map, gc_paused
 from graphinv.resolve.normalize import (
     STOPWORDS,
     is_placeholder_tax_id,
@@ -84,6 +84,8 @@ _DATE_BONUS = 0.05
 _DATE_PENALTY = 0.15
 _FORM_PENALTY = 0.05
 _MAX_POSSIBLE_PER_ENTITY = 3
+# Below this many names to search, scoring runs in this process: forking would cost more.
+_FORK_FROM = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +522,7 @@ def _match(
     total = max(len(name_texts), 1)
     weight_cache: dict[str, float] = {}
     names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
+    name_keys = [_block_keys(nm) for nm in names]
     sort_keys = [nm.sort_key for nm in names]
 
     # Which entities carry each name, and one record of each (for the reason and legal form).
@@ -532,18 +535,17 @@ def _match(
     )
 
     blocks: dict[str, list[int]] = defaultdict(list)
-    for idx, nm in enumerate(names):
-        for k in _block_keys(nm):
+    for idx, keys in enumerate(name_keys):
+        for k in keys:
             blocks[k].append(idx)
 
     _lap("names+blocks")
     # ---- 3. score entity pairs ------------------------------------------------------------------
-    best: dict[tuple[int, int], tuple[float, int, int, str, bool, bool]] = {}
+    # A candidate for an entity pair: (x, y, score, record a, record b, reason, eligible, exact).
+    Update = tuple[int, int, float, int, int, str, bool, bool]
     floor = possible_at - _ADDRESS_BONUS - _DATE_BONUS
-    done_pairs: set[int] = set()  # na * len(names) + nb, once per name pair
-    n_names = len(names)
 
-    def consider(na: int, nb: int, s_name: float, how: str) -> None:
+    def consider(na: int, nb: int, s_name: float, how: str, out: list[Update]) -> None:
         ca_all, cb_all = carriers[na], carriers[nb]
         if len(ca_all) * len(cb_all) > 20_000:
             return  # a name carried by thousands of entities (a placeholder like "THE BEARER")
@@ -557,52 +559,62 @@ def _match(
                     # Two valid, different tax ids are two entities. Only a clerk's spelling
                     # whose id matches no registry firm is worth a look (a mistyped id).
                     continue
-                x, y = (ra, rb) if ra < rb else (rb, ra)
                 score, reason, eligible = _evaluate(ent, ra, rb, ia, ib, s_name, how, rec_form, merge_at)
-                if score < possible_at:
-                    continue
-                prev = best.get((x, y))
-                if prev is None or score > prev[0]:
-                    best[(x, y)] = (score, ia, ib, reason, eligible, s_name >= 0.999)
+                if score >= possible_at:
+                    x, y = (ra, rb) if ra < rb else (rb, ra)
+                    out.append((x, y, score, ia, ib, reason, eligible, s_name >= 0.999))
 
+    # A name searches its blocks unless a registry firm of exactly that name settles it (that
+    # firm outranks any near spelling, see the ambiguity rule below, so the fuzzy search could
+    # only add review links). Blocks are symmetric, so a pair of two searching names is scored
+    # once, from the lower one: the work splits across processes without doing any pair twice.
+    searching = bytearray(len(names))
     for na in open_names:
-        nm = names[na]
-        if len(carriers[na]) > 1:
-            consider(na, na, 1.0, "same name")
-            if any(ent.tax[r] and ent.registered[r] for r in carriers[na]):
-                # A registry firm of exactly this name outranks any near spelling (see the
-                # ambiguity rule below), so the fuzzy search could only add review links.
+        if not (len(carriers[na]) > 1 and any(ent.tax[r] and ent.registered[r] for r in carriers[na])):
+            searching[na] = 1
+
+    def score(start: int, end: int) -> list[Update]:
+        out: list[Update] = []
+        for na in open_names[start:end]:
+            if len(carriers[na]) > 1:
+                consider(na, na, 1.0, "same name", out)
+            if not searching[na]:
                 continue
-        seen: set[int] = set()
-        for k in _block_keys(nm):
-            members = blocks[k]
-            # A single word's block is capped lower than a word pair's or a typo form's: its
-            # members share the least, and at a million names they are most of the work.
-            if len(members) > (_WORD_BLOCK_CAP if k[1] == "t" else _BLOCK_CAP):
+            seen: set[int] = set()
+            for k in name_keys[na]:
+                members = blocks[k]
+                # A single word's block is capped lower than a word pair's or a typo form's: its
+                # members share the least, and at a million names they are most of the work.
+                if len(members) > (_WORD_BLOCK_CAP if k[1] == "t" else _BLOCK_CAP):
+                    continue
+                seen.update(members)
+            cand = [m for m in seen if m > na or not searching[m]]
+            if not cand:
                 continue
-            seen.update(members)
-        seen.discard(na)
-        if not seen:
-            continue
-        cand = list(seen)  # block keys carry the kind: one kind per block
-        hits = process.extract(
-            nm.sort_key,
-            [sort_keys[m] for m in cand],
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=_PREFILTER_AT,
-            limit=None,
-        )
-        for _choice, _pre, pos in hits:
-            nb = cand[pos]
-            key = (na, nb) if na < nb else (nb, na)
-            code = key[0] * n_names + key[1]
-            if code in done_pairs:
-                continue
-            done_pairs.add(code)
-            cached = _name_score(names[key[0]], names[key[1]])
-            if cached[0] < floor:
-                continue
-            consider(key[0], key[1], *cached)
+            cand.sort()  # block keys carry the kind: one kind per block
+            hits = process.extract(
+                names[na].sort_key,
+                [sort_keys[m] for m in cand],
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=_PREFILTER_AT,
+                limit=None,
+            )
+            for _choice, _pre, pos in sorted(hits, key=lambda h: h[2]):
+                nb = cand[pos]
+                lo, hi = (na, nb) if na < nb else (nb, na)
+                s_name, how = _name_score(names[lo], names[hi])
+                if s_name >= floor:
+                    consider(lo, hi, s_name, how, out)
+        return out
+
+    # The best candidate per entity pair; on a tie the first one found wins. Updates arrive in
+    # the same order however the work was split, so the outcome does not depend on the workers.
+    best: dict[tuple[int, int], tuple[float, int, int, str, bool, bool]] = {}
+    for part in fork_map(score, len(open_names), min_items=_FORK_FROM):
+        for x, y, s, ia, ib, reason, eligible, exact in part:
+            prev = best.get((x, y))
+            if prev is None or s > prev[0]:
+                best[(x, y)] = (s, ia, ib, reason, eligible, exact)
 
     _lap("scoring")
     # ---- 4. decisions -------------------------------------------------------------------------
