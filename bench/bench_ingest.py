@@ -1,9 +1,13 @@
 """Ingest benchmark: time and peak memory of `graphinv ingest` on synthetic bundles of given sizes.
 
 For each ``--companies N`` a bundle is generated with bench/synth.py (timed separately, not part
-of the result), then ingested into a fresh case file by a fresh ``python -m graphinv ingest``
-subprocess. The child's peak RSS comes from ``os.wait4`` on that one child, so scales never see
-each other's memory. One JSON object per scale goes to stdout; progress goes to stderr.
+of the result), then ingested into a fresh case file by a fresh ``python -m graphinv ingest
+--no-resolve`` subprocess: the ingest alone (entity resolution has its own benchmark,
+bench/bench_resolve.py); ``--with-resolution`` also times the default command, which resolves
+after ingesting. The child's peak RSS comes from ``os.wait4`` on that one child (Linux reports
+the largest of the child and the parse worker it forks and reaps), so scales never see each
+other's memory. One JSON object per scale goes to stdout, with the load average around the run;
+progress goes to stderr.
 
 Usage: ``python bench/bench_ingest.py --companies 100000 [--companies 1000000 ...] [--workdir DIR]``
 """
@@ -29,9 +33,9 @@ import synth  # noqa: E402
 __all__ = ["main", "run_ingest", "ingest_command"]
 
 
-def ingest_command(case: Path, bundle: Path) -> list[str]:
+def ingest_command(case: Path, bundle: Path, *, resolve: bool = False) -> list[str]:
     """The measured command; one place to change if the CLI changes."""
-    return [sys.executable, "-m", "graphinv", "ingest", str(case), str(bundle)]
+    return [sys.executable, "-m", "graphinv", "ingest", str(case), str(bundle), *([] if resolve else ["--no-resolve"])]
 
 
 def run_ingest(cmd: list[str], *, log_dir: Path, tag: str) -> dict:
@@ -60,7 +64,10 @@ def run_ingest(cmd: list[str], *, log_dir: Path, tag: str) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is KiB on Linux, bytes on macOS.
     rss_bytes = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-    return {"seconds": seconds, "peak_rss_mb": rss_bytes / 2**20, "returncode": proc.returncode,
+    # CPU time of the child and of the worker it reaps: what the run costs whatever else the
+    # machine is doing (the wall time on a shared machine also counts waiting for a core).
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": rss_bytes / 2**20, "returncode": proc.returncode,
             "stdout": out_path, "stderr": err_path}
 
 
@@ -113,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="reuse a bundle already generated in --workdir with the same size and seed")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--with-resolution", action="store_true",
+                    help="also time the default `graphinv ingest` (ingest, then entity resolution) on a fresh case")
     ns = ap.parse_args(argv)
 
     temporary = ns.workdir is None
@@ -129,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{how}", file=sys.stderr, flush=True)
             case = workdir / f"case-{companies}.graphinv"
             _fresh_case(case)
+            load_before = os.getloadavg()
             res = run_ingest(ingest_command(case, bundle), log_dir=workdir, tag=f"ingest-{companies}")
+            load_after = os.getloadavg()
             if res["returncode"] != 0:
                 print(f"ingest of {companies:,} companies failed with exit code "
                       f"{res['returncode']} after {res['seconds']:.1f} s; stderr tail "
@@ -143,16 +154,37 @@ def main(argv: list[str] | None = None) -> int:
                 if n_rej:
                     print(f"warning: {n_rej:,} rows rejected, see {rejects}", file=sys.stderr)
             seconds = res["seconds"]
-            print(json.dumps({
+            result = {
                 "companies": companies,
                 "rows": rows,
+                "command": "graphinv ingest --no-resolve",
                 "seconds": round(seconds, 2),
                 "rows_per_s": round(rows / seconds) if seconds else None,
+                "cpu_seconds": round(res["cpu_seconds"], 2),
                 "peak_rss_mb": round(res["peak_rss_mb"], 1),
                 "case_mb": round(_size(case) / 2**20, 1),
                 "bundle_mb": round(bundle_mb, 1),
                 "generate_seconds": round(gen_s, 2),
-            }), flush=True)
+                "load_before": [round(x, 2) for x in load_before],
+                "load_after": [round(x, 2) for x in load_after],
+            }
+            if ns.with_resolution:
+                resolved = workdir / f"case-{companies}-resolved.graphinv"
+                _fresh_case(resolved)
+                both = run_ingest(ingest_command(resolved, bundle, resolve=True), log_dir=workdir,
+                                  tag=f"ingest-resolve-{companies}")
+                if both["returncode"] != 0:
+                    print(f"ingest with resolution failed ({both['returncode']}); see {both['stderr']}",
+                          file=sys.stderr)
+                    status = 1
+                result["with_resolution"] = {
+                    "seconds": round(both["seconds"], 2),
+                    "cpu_seconds": round(both["cpu_seconds"], 2),
+                    "peak_rss_mb": round(both["peak_rss_mb"], 1),
+                    "load_after": [round(x, 2) for x in os.getloadavg()],
+                }
+                _fresh_case(resolved)
+            print(json.dumps(result), flush=True)
     finally:
         if temporary and not ns.keep:
             shutil.rmtree(workdir, ignore_errors=True)

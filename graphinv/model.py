@@ -46,11 +46,34 @@ __all__ = [
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of a text, whitespace collapsed."""
+def _fold(text: str) -> str:
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return " ".join(text.casefold().split())
+
+
+# Word-by-word memos: ingest folds millions of names and addresses made of a few thousand words.
+# Folding is word-local (no whitespace decomposes to or from anything else, and casefold has no
+# context), so joining the folded words gives exactly what folding the whole text gives.
+_MEMO_LIMIT = 200_000
+_FOLDED: dict[str, str] = {}
+_ADDRESS_WORDS: dict[str, str] = {}
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a text, whitespace collapsed."""
+    if text.isascii():
+        return " ".join(text.casefold().split())
+    parts = []
+    for word in text.split():
+        folded = _FOLDED.get(word)
+        if folded is None:
+            if len(_FOLDED) >= _MEMO_LIMIT:
+                _FOLDED.clear()
+            folded = _FOLDED[word] = _fold(word)
+        if folded:
+            parts.append(folded)
+    return " ".join(parts)
 
 
 def name_key(text: str) -> str:
@@ -63,6 +86,9 @@ _NON_ALNUM = re.compile(r"[^0-9A-Z&Ñ]")
 
 def tax_key(text: str) -> str:
     """Tax ids compare without spaces, dashes and dots, in upper case (RFC keeps '&' and 'Ñ')."""
+    if text.isascii():
+        upper = text.upper()  # ASCII is its own NFC form
+        return upper if upper.isalnum() else _NON_ALNUM.sub("", upper)
     return _NON_ALNUM.sub("", unicodedata.normalize("NFC", text).upper())
 
 
@@ -71,7 +97,17 @@ _PUNCT = re.compile(r"[^\w]+")
 
 def address_key(text: str) -> str:
     """A first, conservative address key: folded, punctuation as spaces."""
-    return " ".join(_PUNCT.sub(" ", fold(text)).split())
+    # Word by word, like fold(): a run of word characters never spans whitespace.
+    parts = []
+    for word in text.split():
+        key = _ADDRESS_WORDS.get(word)
+        if key is None:
+            if len(_ADDRESS_WORDS) >= _MEMO_LIMIT:
+                _ADDRESS_WORDS.clear()
+            key = _ADDRESS_WORDS[word] = " ".join(_PUNCT.sub(" ", _fold(word)).split())
+        if key:
+            parts.append(key)
+    return " ".join(parts)
 
 
 def make_id(prefix: str, *keys: str) -> str:
@@ -108,6 +144,7 @@ def _percent(value: Any) -> Any:
 
 
 IsoDate = Annotated[str, AfterValidator(check_date)]
+MAX_EMPLOYEES = 1_000_000_000
 Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100)]
 NonNegative = Annotated[float, Field(ge=0)]
 
@@ -148,7 +185,9 @@ class Company(Node):
     jurisdiction: str | None = None
     incorporation_date: IsoDate | None = None
     status: str | None = None
-    employees: int | None = Field(default=None, ge=0)
+    # The bound keeps a typo out of the case (and every count within a 64-bit integer for SQLite
+    # and JSON readers): no employer has a billion staff.
+    employees: int | None = Field(default=None, ge=0, le=MAX_EMPLOYEES)
     industry: str | None = None
 
 

@@ -114,6 +114,7 @@ def test_ids_are_stable_across_runs_and_cases(tmp_path: Path, small_bundle: Path
 BAD_ROWS = [
     ("companies.csv", ["id", "name", "employees"], [["", "No Id SA", "3"]], "id", "missing value"),
     ("companies.csv", ["id", "name", "employees"], [["C9", "Bad Number SA", "doce"]], "employees", "valid integer"),
+    ("companies.csv", ["id", "name", "employees"], [["C9", "Typo SA", "123456789012345678901"]], "employees", "less than or equal"),
     ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "2019-02-30"]], "incorporation_date", "no such date"),
     ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "03/02/2019"]], "incorporation_date", "not an ISO date"),
     ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P404", "C1", "10"]], "owner_id", "unknown reference 'P404'"),

@@ -10,6 +10,8 @@ from typing import Any
 from graphinv.exc import RecordError
 from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register
 from graphinv.ingest.csvfile import Row, read_csv
+from graphinv.ingest.fast import KERNELS
+from graphinv.ingest.fast import run as _fast_run
 from graphinv.resolve.chemicals import canonical_chemical
 from graphinv.model import (
     RESERVED_PROPERTIES,
@@ -267,4 +269,9 @@ for _order, (_kind, _map, _refs) in enumerate(
     ],
     start=1,
 ):
-    register(Adapter(kind=_kind, records=_reader(_kind), map=_map, file_names=(f"{_kind}.csv",), refs=_refs, order=_order * 10))
+    register(
+        Adapter(
+            kind=_kind, records=_reader(_kind), map=_map, file_names=(f"{_kind}.csv",), refs=_refs, order=_order * 10,
+            fast=_fast_run if _kind in KERNELS else None,
+        )
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from graphinv.exc import RecordError, SourceError
 
-__all__ = ["Row", "read_csv", "column_key"]
+__all__ = ["Row", "read_csv", "column_key", "CsvBatches"]
 
 # Registry exports carry fields far beyond csv's 128 KiB default (long object descriptions).
 csv.field_size_limit(64 * 1024 * 1024)
@@ -132,3 +133,111 @@ def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
             shown = value.encode("utf-8", "surrogateescape")
             return RecordError(column, f"bytes that are not UTF-8: {shown!r}; save the file as UTF-8")
     return RecordError("*", "bytes that are not UTF-8; save the file as UTF-8")
+
+
+class CsvBatches:
+    """The data rows of a UTF-8 CSV file in batches, for the bundle fast path.
+
+    Each batch holds ``(line, fields)`` for a row of the header's width and a :class:`Row` with
+    ``error`` set for any other row, in file order, with exactly the checks and line numbers of
+    :func:`read_csv` (which builds a dict per row; this does not).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        required: tuple[str, ...] = (),
+        size: int = 2000,
+    ) -> None:
+        self.path = path
+        self._size = size
+        self._clean = False
+        try:
+            self._handle = open(path, "rb")  # noqa: SIM115 - closed by close() or the iteration
+        except OSError as exc:
+            raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+        try:
+            text = io.TextIOWrapper(self._handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+            self._reader = csv.reader(text)
+            try:
+                header = next(self._reader)
+            except StopIteration:
+                raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
+            except csv.Error as exc:
+                raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+            self.columns = [column_key(h) for h in header]
+            _check_header(path, header, self.columns, required)
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def tell(self) -> int:
+        """Bytes of the file read so far (for progress)."""
+        return self._handle.tell()
+
+    def __iter__(self) -> Iterator[list[tuple[int, list[str]] | Row]]:
+        try:
+            yield from self._batches()
+        finally:
+            self._handle.close()
+
+    def _batches(self) -> Iterator[list[tuple[int, list[str]] | Row]]:
+        reader, columns, size = self._reader, self.columns, self._size
+        # One strict decode of the whole file (C speed) spares a per-row check for stray bytes;
+        # done here, so that it runs in the parse worker.
+        self._clean = _is_utf8(self.path)
+        width = len(columns)
+        last_line = reader.line_num
+        batch: list[tuple[int, list[str]] | Row] = []
+        while True:
+            try:
+                for fields in reader:
+                    line = last_line + 1
+                    last_line = reader.line_num
+                    if len(fields) != width:
+                        if not fields or (len(fields) == 1 and not fields[0].strip()):
+                            continue
+                        error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
+                        batch.append(Row(line, {}, fields, error))
+                        continue
+                    batch.append((line, fields))
+                    if len(batch) >= size:
+                        yield self._checked(batch)
+                        batch = []
+                break
+            except csv.Error as exc:
+                line = last_line + 1
+                last_line = reader.line_num
+                batch.append(Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})")))
+        if batch:
+            yield self._checked(batch)
+
+    def _checked(self, batch: list[tuple[int, list[str]] | Row]) -> list[tuple[int, list[str]] | Row]:
+        if self._clean:
+            return batch
+        out: list[tuple[int, list[str]] | Row] = []
+        for item in batch:
+            if type(item) is tuple:
+                line, fields = item
+                try:
+                    "".join(fields).encode("utf-8")
+                except UnicodeEncodeError:
+                    item = Row(line, {}, fields, _undecodable(self.columns, fields))
+            out.append(item)
+        return out
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except (UnicodeDecodeError, OSError):
+        return False
+    return True
