@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import networkx as nx
+import numpy as np
 
 from graphinv.exc import GraphinvError
 from graphinv.model import LINK_KINDS, check_date
 from graphinv.perf import gc_paused
-from graphinv.query.results import Entity, Evidence, Hub
+from graphinv.query._arrays import GraphArrays, arrays
+from graphinv.query.results import Entity, Evidence, Hub, build
+from graphinv.store.graph import graph_index, register_index
 
 __all__ = [
     "DEFAULT_MAX_DEGREE",
@@ -120,8 +123,10 @@ def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any]) -> Evidence:
     """A link as evidence: the sentence its kind explains it with, and its sources appended."""
     rel, source, target = attrs["rel"], attrs["source"], attrs["target"]
     sources = tuple(attrs.get("sources") or ())
-    props = {k: v for k, v in attrs.items() if k not in _PROPS_SKIP and v is not None}
-    source_name, target_name = _name(graph, source), _name(graph, target)
+    props = {k: v for k, v in attrs.items() if v is not None and k not in _PROPS_SKIP}
+    nodes = graph._node
+    source_name = str(nodes[source].get("name") or source)
+    target_name = str(nodes[target].get("name") or target)
     cls = LINK_KINDS.get(rel)
     try:
         if cls is None:
@@ -137,7 +142,9 @@ def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any]) -> Evidence:
         sentence += f" (until {props['end_date']})"
     if sources:
         sentence += f" ({'; '.join(sources)})"
-    return Evidence(rel=rel, source=source, target=target, sources=sources, props=props, text=sentence)
+    return build(
+        Evidence, {"rel": rel, "source": source, "target": target, "sources": sources, "props": props, "text": sentence}
+    )
 
 
 def is_current(attrs: dict[str, Any], as_of: str) -> bool:
@@ -167,31 +174,32 @@ def as_of_date(as_of: str | dt.date | None) -> str:
     return check_option_date(as_of, "as_of") or ""
 
 
-_KIND_INDEX: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
+def _kind_index(graph: nx.MultiDiGraph) -> dict[str, tuple[str, ...]]:
+    arr = arrays(graph)  # read off the arrays: a second pass over millions of node dicts costs seconds
+    ids = arr.ids
+    return {
+        kind: tuple(ids[i] for i in np.flatnonzero(arr.kind == code).tolist()) for code, kind in enumerate(arr.kinds)
+    }
+
+
+def _flagged_index(graph: nx.MultiDiGraph) -> tuple[str, ...]:
+    arr = arrays(graph)
+    return tuple(arr.ids[i] for i in np.flatnonzero(arr.flagged).tolist())
+
+
+register_index("query.kinds", _kind_index)
+register_index("query.flagged", _flagged_index)
 
 
 def nodes_of_kind(graph: nx.MultiDiGraph, kind: str) -> tuple[str, ...]:
-    """The ids of every node of a kind, in graph order (indexed once per graph)."""
-    index = _KIND_INDEX.get(graph)
-    if index is None:
-        lists: dict[str, list[str]] = {}
-        for node_id, attrs in graph._node.items():
-            lists.setdefault(attrs.get("kind", ""), []).append(node_id)
-        index = {k: tuple(v) for k, v in lists.items()}
-        _KIND_INDEX[graph] = index
-    return index.get(kind, ())
-
-
-_FLAGGED: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[str, ...]] = weakref.WeakKeyDictionary()
+    """The ids of every node of a kind, in graph order (indexed once per graph, cached with it)."""
+    return graph_index(graph, "query.kinds").get(kind, ())  # type: ignore[no-any-return]
 
 
 def flagged_nodes(graph: nx.MultiDiGraph) -> tuple[str, ...]:
-    """The ids of every flagged node, in graph order (indexed once per graph): the flagged-only
-    investigations start from these instead of scanning every firm and person."""
-    found = _FLAGGED.get(graph)
-    if found is None:
-        found = _FLAGGED[graph] = tuple(n for n, attrs in graph._node.items() if attrs.get("flagged"))
-    return found
+    """The ids of every flagged node, in graph order (indexed once per graph, cached with it): the
+    flagged-only investigations start from these instead of scanning every firm and person."""
+    return graph_index(graph, "query.flagged")  # type: ignore[no-any-return]
 
 
 def flagged_firms(graph: nx.MultiDiGraph) -> tuple[str, ...]:
@@ -259,15 +267,21 @@ class HubCheck:
         if node in self._degree:
             return node in self.found
         # A firm's own shipments and accounts never make it a hub; only its ties to others do.
-        degree = hub_degree(self.graph, node, limit=self.max_degree)
+        # Every node's degree is in the graph's arrays (hub_degree() of each, computed at load).
+        arr = self._arrays
+        degree = int(arr.party_degree[arr.pos[node]])
         self._degree[node] = degree
         if degree > self.max_degree:
-            self.found[node] = hub_degree(self.graph, node)
+            self.found[node] = degree
             return True
         return False
 
+    @functools.cached_property
+    def _arrays(self) -> GraphArrays:
+        return arrays(self.graph)
+
     def hubs(self) -> tuple[Hub, ...]:
-        hubs = [Hub(entity=Entity.of(self.graph, n), degree=d) for n, d in self.found.items()]
+        hubs = [build(Hub, {"entity": Entity.of(self.graph, n), "degree": d}) for n, d in self.found.items()]
         return tuple(sorted(hubs, key=lambda h: (-h.degree, h.entity.name, h.entity.id)))
 
 

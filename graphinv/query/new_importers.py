@@ -12,8 +12,17 @@ from graphinv.exc import GraphinvError
 from graphinv.query._graph import check_option_date, evidence, investigation, nodes_of_kind, same_as
 from graphinv.query.results import Entity, Evidence, QueryResult, Row
 from graphinv.resolve.chemicals import canonical_chemical, find_chemical, lexicon
+from graphinv.store.graph import graph_index, register_index
 
-__all__ = ["Importer", "NewImporters", "chemical_imports", "new_importers", "shipment_chemical"]
+__all__ = [
+    "Importer",
+    "NewImporters",
+    "chemical_imports",
+    "chemical_shipments",
+    "latest_shipment_date",
+    "new_importers",
+    "shipment_chemical",
+]
 
 
 class Importer(Row):
@@ -67,27 +76,77 @@ class _Imports:
     kg: float = 0.0
 
 
+def _lexicon_key() -> str:
+    return repr(lexicon())
+
+
+def _shipments_by_chemical(graph: nx.MultiDiGraph) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """Per chemical (first seen first), its shipments in graph order; with the lexicon it was read by."""
+    nodes = graph._node
+    found: dict[str, list[str]] = {}
+    for shipment in nodes_of_kind(graph, "Shipment"):
+        chemical = shipment_chemical(nodes[shipment])
+        if chemical is not None:
+            found.setdefault(chemical, []).append(shipment)
+    return _lexicon_key(), {c: tuple(s) for c, s in found.items()}
+
+
+register_index("query.chemicals", _shipments_by_chemical)
+
+
+def chemical_shipments(graph: nx.MultiDiGraph) -> dict[str, tuple[str, ...]]:
+    """The shipments of each chemical (indexed once per graph and cached with it: reading half a
+    million product texts takes seconds), re-read if the lexicon changed since."""
+    key, found = graph_index(graph, "query.chemicals")
+    if key != _lexicon_key():
+        key, found = _shipments_by_chemical(graph)
+    return found  # type: ignore[no-any-return]
+
+
+def _latest_shipment(graph: nx.MultiDiGraph) -> str:
+    nodes = graph._node
+    return max((str(nodes[s].get("date") or "") for s in nodes_of_kind(graph, "Shipment")), default="")
+
+
+register_index("query.latest_shipment", _latest_shipment)
+
+
+def latest_shipment_date(graph: nx.MultiDiGraph) -> str:
+    """The latest shipment date in the case ("" if none): the case's own "now" (indexed once per graph)."""
+    return graph_index(graph, "query.latest_shipment")  # type: ignore[no-any-return]
+
+
 def chemical_imports(
     graph: nx.MultiDiGraph, chemicals: set[str] | None = None, *, aliases: dict[str, str] | None = None
 ) -> dict[str, dict[str, _Imports]]:
     """Per chemical (of ``chemicals``, or every known one), per importer: its shipments."""
     nodes = graph._node
     found: dict[str, dict[str, _Imports]] = {}
-    for shipment in nodes_of_kind(graph, "Shipment"):
-        attrs = nodes[shipment]
-        chemical = shipment_chemical(attrs)
-        if chemical is None or (chemicals is not None and chemical not in chemicals):
+    for chemical, shipments in chemical_shipments(graph).items():
+        if chemicals is not None and chemical not in chemicals:
             continue
-        for importer, keys in graph._pred[shipment].items():
-            link = keys.get("IMPORTED")
-            if link is None:
-                continue
-            key = aliases.get(importer, importer) if aliases else importer
-            entry = found.setdefault(chemical, {}).setdefault(key, _Imports())
-            entry.shipments.append((str(attrs.get("date") or ""), shipment))
-            entry.links.append(link)
-            entry.kg += float(attrs.get("quantity_kg") or 0.0)
+        for shipment in shipments:
+            _add_imports(graph, found, chemical, shipment, nodes[shipment], aliases)
     return found
+
+
+def _add_imports(
+    graph: nx.MultiDiGraph,
+    found: dict[str, dict[str, _Imports]],
+    chemical: str,
+    shipment: str,
+    attrs: dict[str, Any],
+    aliases: dict[str, str] | None,
+) -> None:
+    for importer, keys in graph._pred[shipment].items():
+        link = keys.get("IMPORTED")
+        if link is None:
+            continue
+        key = aliases.get(importer, importer) if aliases else importer
+        entry = found.setdefault(chemical, {}).setdefault(key, _Imports())
+        entry.shipments.append((str(attrs.get("date") or ""), shipment))
+        entry.links.append(link)
+        entry.kg += float(attrs.get("quantity_kg") or 0.0)
 
 
 def resolve_chemical(name: str) -> str:

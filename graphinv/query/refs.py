@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import weakref
 from collections.abc import Iterable, Sequence
 
 import networkx as nx
 
 from graphinv.exc import RefError
 from graphinv.model import fold, tax_key
+from graphinv.store.graph import graph_index, register_index
 from graphinv.store.refs import RefIndex as StoreRefIndex
 
 __all__ = ["RefIndex", "resolve_ref", "resolve_refs"]
@@ -20,20 +20,21 @@ class RefIndex(StoreRefIndex):
     suggestions that tolerate typos when nothing matches."""
 
     def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.graph = graph
-        super().__init__(graph._node.values())
+        # The nodes, not the graph: the index is kept beside the graph, which it must not keep alive.
+        super().__init__(graph._node.values(), by_id=graph._node)
 
     def closest(self, ref: str, limit: int = 5) -> list[str]:
         """Names that look like the REF (a typo, a missing word), to suggest when nothing matched."""
         key = fold(ref)
         words = sorted((w for w in key.split() if len(w) >= 3), key=len, reverse=True)
         probe = words[0][:5] if words else key[:4]
-        small = len(self.names) <= 50_000
+        nodes = self._by_id or {}
+        small = len(nodes) <= 50_000
         pool: dict[str, str] = {}
-        for node_id, name in self.names.items():
-            if self.graph._node[node_id].get("kind") in ("Shipment", "Account"):
+        for node_id, attrs in nodes.items():
+            if attrs.get("kind") in ("Shipment", "Account"):
                 continue
-            text = fold(name)
+            text = fold(str(attrs.get("name", node_id)))
             # In a registry of millions only names sharing the REF's longest word are compared.
             if small or probe in text:
                 pool.setdefault(text, node_id)
@@ -43,25 +44,23 @@ class RefIndex(StoreRefIndex):
         return [self._display(pool[m]) for m in matches]
 
     def _display(self, node_id: str) -> str:
-        attrs = self.graph._node[node_id]
+        attrs = (self._by_id or {})[node_id]
         bundle = attrs.get("bundle_id")
         return f"{attrs.get('name', node_id)} ({bundle or node_id})"
 
 
-_INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, RefIndex] = weakref.WeakKeyDictionary()
+register_index("query.refs", RefIndex)
 
 
 def _index(graph: nx.MultiDiGraph) -> RefIndex:
-    index = _INDEXES.get(graph)
-    if index is None:
-        index = _INDEXES[graph] = RefIndex(graph)
-    return index
+    """The graph's REF index: built once when the graph is loaded and cached with it, so a REF is
+    a dictionary look-up (a scan of a million-firm registry's nodes takes seconds)."""
+    return graph_index(graph, "query.refs")  # type: ignore[no-any-return]
 
 
 def _scan(graph: nx.MultiDiGraph, ref: str) -> list[str]:
     """A REF's entities by passes over the nodes in the index's order (an id merged away, a
-    bundle id, a tax id, a name), without building the whole index: a command that resolves one
-    REF and exits should not pay for folding every name in the registry."""
+    bundle id, a tax id, a name): what the index answers, without it (tests check they agree)."""
     bundle: list[str] = []
     for node_id, attrs in graph._node.items():
         if attrs.get("bundle_id") == ref:
@@ -119,13 +118,7 @@ def resolve_ref(graph: nx.MultiDiGraph, ref: str, *, kinds: Sequence[str] | None
     """
     if not isinstance(ref, str) or not ref.strip():
         raise RefError(f"Empty REF {ref!r}: give an entity id, a bundle id, a tax id or a name")
-    cached = _INDEXES.get(graph)
-    if ref.strip() in graph._node:
-        found = [ref.strip()]
-    elif cached is not None:
-        found = cached.find(ref)
-    else:
-        found = _scan(graph, ref.strip())
+    found = [ref.strip()] if ref.strip() in graph._node else _index(graph).find(ref)
     if kinds is not None:
         wrong = [n for n in found if graph._node[n].get("kind") not in kinds]
         found = [n for n in found if n not in wrong]

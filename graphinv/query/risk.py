@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import networkx as nx
+import numpy as np
 
 from graphinv.exc import GraphinvError
+from graphinv.query._arrays import GraphArrays, arrays, day_ordinal, gather, is_current_links, unique
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
+    POSSIBLY_SAME_AS,
     as_of_date,
     check_option_date,
     evidence,
@@ -21,7 +24,7 @@ from graphinv.query._graph import (
     nodes_of_kind,
     same_as,
 )
-from graphinv.query.new_importers import chemical_imports
+from graphinv.query.new_importers import chemical_imports, latest_shipment_date
 from graphinv.query.results import Entity, Evidence, QueryResult, Row
 from graphinv.resolve.chemicals import lexicon
 
@@ -137,7 +140,7 @@ def risk(
     else:
         # The case's own "now": ages are judged against the data, so an old case reads the same
         # today as the day it was built.
-        latest = max((str(nodes[s].get("date") or "") for s in nodes_of_kind(graph, "Shipment")), default="")
+        latest = latest_shipment_date(graph)
         reference = latest[:10] if latest else as_of_date(None)
     day = reference
 
@@ -152,22 +155,27 @@ def risk(
         for firm, entry in per.items():
             importer_of.setdefault(firm, []).append((chem, entry))
 
-    candidates: set[str] = set(firms_flagged) | set(importer_of)
-    # Firms tied to a flagged firm through an owner, officer, address or ownership link.
-    for firm in firms_flagged:
-        for other in _ties(graph, firm, day):
-            candidates.add(other)
-    nominees = _nominees(graph, nominee_min_firms, day)
-    for person in nominees:
-        for firm, keys in graph._succ[person].items():
-            if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day):
-                candidates.add(firm)
-    hub_addresses = set()
-    if max_degree is not None:
-        for address in nodes_of_kind(graph, "Address"):
-            if len(graph._pred[address]) > max_degree:
-                hub_addresses.add(address)
-                candidates.update(graph._pred[address])
+    fast = None
+    if top is not None and not include_possible:
+        fast = _ranked(
+            graph,
+            arrays(graph),
+            top=top,
+            day=day,
+            weight=weight,
+            importer_of=importer_of,
+            first_in_case=first_in_case,
+            since_day=since_day,
+            new_after_years=new_after_years,
+            nominee_min_firms=nominee_min_firms,
+            max_degree=max_degree,
+        )
+    if fast is not None:
+        candidates, nominees, hub_addresses = fast
+    else:
+        candidates, nominees, hub_addresses = _candidates(
+            graph, day, firms_flagged, importer_of, nominee_min_firms, max_degree
+        )
 
     # Score every candidate with plain tuples first; build the typed rows, with their evidence
     # links, only for the rows kept (``top``): most of the work of a full row is its wording.
@@ -215,6 +223,265 @@ def risk(
 
 #: A signal before it becomes a typed row: (name, weight, text, the raw links that show it).
 _Raw = tuple[str, float, str, list[dict[str, Any]]]
+
+
+def _candidates(
+    graph: nx.MultiDiGraph,
+    day: str,
+    firms_flagged: set[str],
+    importer_of: dict[str, Any],
+    nominee_min_firms: int,
+    max_degree: int | None,
+) -> tuple[Iterable[str], dict[str, int], set[str]]:
+    """Every firm that could carry a signal (a superset of those scored), the nominees, the hub
+    addresses: by walking the graph (what ``_ranked`` computes over arrays)."""
+    candidates: set[str] = set(firms_flagged) | set(importer_of)
+    # Firms tied to a flagged firm through an owner, officer, address or ownership link.
+    for firm in firms_flagged:
+        for other in _ties(graph, firm, day):
+            candidates.add(other)
+    nominees = _nominees(graph, nominee_min_firms, day)
+    for person in nominees:
+        for firm, keys in graph._succ[person].items():
+            if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day):
+                candidates.add(firm)
+    hub_addresses = set()
+    if max_degree is not None:
+        for address in nodes_of_kind(graph, "Address"):
+            if len(graph._pred[address]) > max_degree:
+                hub_addresses.add(address)
+                candidates.update(graph._pred[address])
+    return candidates, nominees, hub_addresses
+
+
+def _import_counts(
+    imports: list[tuple[str, Any]],
+    first_in_case: dict[str, str],
+    since_day: str | None,
+    new_after_years: float,
+) -> tuple[int, int, str | None]:
+    """A firm's watched imports as ``_signals`` reads them: how many chemicals it began importing
+    late, how many it imported from the start for 4+ years, and its first watched import."""
+    new = long = 0
+    first_watched: str | None = None
+    for chem, entry in imports:
+        dated = sorted(d for d, _ in entry.shipments if d)
+        if not dated:
+            continue
+        first = dated[0]
+        first_watched = min(first_watched or first, first)
+        if since_day is not None:
+            late = first >= since_day
+        else:
+            gap = _years(first_in_case.get(chem, first), first)
+            late = gap is not None and gap >= new_after_years
+        if late:
+            new += 1
+        elif first == first_in_case.get(chem) and len({d[:4] for d in dated}) >= 4:
+            long += 1
+    return new, long, first_watched
+
+
+def _join(a_key: np.ndarray, a_val: np.ndarray, b_key: np.ndarray, b_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a_val, b_val) for every a and b with the same key."""
+    order = np.argsort(b_key, kind="stable")
+    b_key, b_val = b_key[order], b_val[order]
+    lo = np.searchsorted(b_key, a_key, side="left")
+    counts = np.searchsorted(b_key, a_key, side="right") - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(a_val, counts), b_val[np.repeat(lo, counts) + offsets]
+
+
+def _ranked(
+    graph: nx.MultiDiGraph,
+    arr: GraphArrays,
+    *,
+    top: int,
+    day: str,
+    weight: dict[str, float],
+    importer_of: dict[str, list[tuple[str, Any]]],
+    first_in_case: dict[str, str],
+    since_day: str | None,
+    new_after_years: float,
+    nominee_min_firms: int,
+    max_degree: int | None,
+) -> tuple[list[str], dict[str, int], set[str]] | None:
+    """The ``top`` firms by score, with the nominees and hub addresses, computed over the graph's
+    arrays: the same candidates and signals as ``_candidates`` and ``_signals``, counted instead of
+    worded, so only the rows returned are built (tests check both paths agree). None when the
+    weights are not exact binary fractions: then a sum could depend on the order of its terms, and
+    only the row-by-row path is exact."""
+    term = {name: (0.0, *(round(w * t, 3) for t in (1, 2, 3))) for name, w in weight.items()}
+    if any(v * 1024 != int(v * 1024) or abs(v) > 2**20 for values in term.values() for v in values):
+        return None
+    n = len(arr.ids)
+    i64 = np.int64
+    kind, src, dst = arr.kind, arr.src, arr.dst
+    is_company = kind == arr.kind_code("Company")
+    is_person = kind == arr.kind_code("Person")
+    is_address = kind == arr.kind_code("Address")
+    party = is_company | is_person
+    ff = arr.flagged & arr.registered  # flagged_firms()
+    own, off, has = arr.links_of("OWNS"), arr.links_of("OFFICER_OF"), arr.links_of("HAS_ADDRESS")
+    os_, od, oc = src[own].astype(i64), dst[own].astype(i64), is_current_links(arr, own, day)
+    fs, fd, fc = src[off].astype(i64), dst[off].astype(i64), is_current_links(arr, off, day)
+    hs, hd = src[has].astype(i64), dst[has].astype(i64)
+
+    # Candidates, as _candidates() finds them. First every link of a flagged firm (its
+    # POSSIBLY_SAME_AS links too: a possibly-same firm is a tie).
+    fpos = np.flatnonzero(ff)
+    owner, entry = gather(arr.indptr, arr.adj, fpos)
+    link = arr.adj_link[entry]
+    other = arr.adj[entry].astype(i64)
+    is_pred, is_succ = dst[link] == owner, src[link] == owner
+    pred_of = other[is_pred]
+    same = arr.links_of(POSSIBLY_SAME_AS)
+    ss, sd = src[same].astype(i64), dst[same].astype(i64)
+    pred_of = np.concatenate([pred_of, ss[ff[sd]]])
+    cand = ff.copy()
+    cand[[arr.pos[f] for f in importer_of]] = True
+    cand[pred_of[is_company[pred_of]]] = True
+    tied = np.zeros(n, dtype=bool)
+    tied[pred_of[party[pred_of] & (arr.out_count[pred_of] <= 200)]] = True
+    cand[od[tied[os_]]] = True
+    cand[fd[tied[fs]]] = True
+    succ_of, succ_link = other[is_succ], link[is_succ]
+    cand[succ_of[is_company[succ_of] & (arr.rel[succ_link] == arr.rel_code("OWNS"))]] = True
+    small = succ_of[is_address[succ_of] & (arr.in_count[succ_of] <= 200)]
+    if len(small):
+        a_owner, a_entry = gather(arr.indptr, arr.adj, unique(small))
+        a_link = arr.adj_link[a_entry]
+        cand[arr.adj[a_entry][dst[a_link] == a_owner]] = True
+    offices = np.bincount(fs[fc & is_person[fs]], minlength=n)
+    nominee = is_person & (offices >= nominee_min_firms)
+    nominee_firms = fd[fc & nominee[fs]]
+    cand[nominee_firms] = True
+    hub = np.zeros(n, dtype=bool)
+    if max_degree is not None:
+        hub = is_address & (arr.in_count > max_degree)
+        h_owner, h_entry = gather(arr.indptr, arr.adj, np.flatnonzero(hub))
+        h_link = arr.adj_link[h_entry]
+        cand[arr.adj[h_entry][dst[h_link] == h_owner]] = True
+    cand &= arr.registered
+
+    # Signals, as _signals() weighs them, per candidate: the score, and whether any risk signal
+    # (not only youth or size) is there.
+    cpos = np.flatnonzero(cand)
+    m = len(cpos)
+    local = np.full(n, -1, dtype=i64)
+    local[cpos] = np.arange(m)
+    score = np.zeros(m, dtype=np.float64)
+    risky = np.zeros(m, dtype=bool)
+    mild = {"very_young", "young", "tiny"}
+
+    def add(name: str, times: np.ndarray) -> None:
+        """A signal for each candidate where ``times`` (0 to 3) is not 0."""
+        values = np.array(term[name])[np.minimum(times, 3)]
+        score[:] += values
+        if name not in mild:
+            risky[:] |= values > 0
+
+    def add_each(name: str, firms: np.ndarray, times: np.ndarray | None = None) -> None:
+        """A signal for each entry of ``firms`` (repeats are separate signals)."""
+        at = local[firms]
+        keep = at >= 0
+        t = np.ones(int(keep.sum()), dtype=i64) if times is None else np.minimum(times[keep], 3)
+        values = np.array(term[name])[t]
+        score[:] += np.bincount(at[keep], weights=values, minlength=m)
+        if name not in mild:
+            risky[at[keep][values > 0]] = True
+
+    def distinct(firms: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Per candidate: how many distinct ``others`` it is paired with."""
+        at = local[firms]
+        keep = at >= 0
+        keys = unique(at[keep] * n + others[keep])
+        return np.bincount(keys // n, minlength=m)
+
+    add("watchlist", arr.flagged[cpos].astype(i64))
+    at_day = np.full(m, day_ordinal(day))
+    new_count = np.zeros(m, dtype=i64)
+    long_count = np.zeros(m, dtype=i64)
+    for firm, imports in importer_of.items():
+        i = local[arr.pos[firm]]
+        if i < 0:
+            continue
+        new_count[i], long_count[i], first_watched = _import_counts(imports, first_in_case, since_day, new_after_years)
+        if first_watched:
+            at_day[i] = day_ordinal(first_watched)
+    add("new_importer", (new_count > 0).astype(i64))
+    more = np.flatnonzero(new_count > 1)
+    add_each("new_importer_more", cpos[np.repeat(more, new_count[more] - 1)])
+    add_each("long_import_history", cpos[np.repeat(np.arange(m), long_count)])
+    with np.errstate(invalid="ignore"):
+        age = (at_day - arr.incorporated[cpos]) / 365.25
+        add("very_young", ((age >= 0) & (age < 3)).astype(i64))
+        add("young", ((age >= 3) & (age < 6)).astype(i64))
+        add("old", (age >= 20).astype(i64))
+        add("established", ((age >= 10) & (age < 20)).astype(i64))
+        staff = arr.employees[cpos]
+        add("tiny", (staff <= 10).astype(i64))
+        add("large", (staff >= 250).astype(i64))
+        add("mid_size", ((staff >= 50) & (staff < 250)).astype(i64))
+
+    add_each("nominee_officer", nominee_firms)
+    # Owners and officers of each candidate on the day (either link current).
+    ho, hf = np.concatenate([os_[oc], fs[fc]]), np.concatenate([od[oc], fd[fc]])
+    keep = local[hf] >= 0
+    ho, hf = ho[keep], hf[keep]
+    # Owning or being owned by flagged firms.
+    up = oc & is_company[os_] & ff[os_]
+    down = oc & ff[od]
+    add("ownership_flagged", distinct(np.concatenate([od[up], os_[down]]), np.concatenate([os_[up], od[down]])))
+    # Flagged persons among owners and officers, and their flagged spouses.
+    fam = arr.links_of("FAMILY")
+    sp = fam[arr.spouse[fam]]
+    x = np.concatenate([src[sp], dst[sp]]).astype(i64)
+    r = np.concatenate([dst[sp], src[sp]]).astype(i64)
+    keep = arr.flagged[r]
+    pers = is_person[ho]
+    jf, jr = _join(ho[pers], hf[pers], x[keep], r[keep])
+    fp = pers & arr.flagged[ho]
+    add("flagged_person", distinct(np.concatenate([hf[fp], jf]), np.concatenate([ho[fp], jr])))
+    # Other flagged firms the owners and officers own or run (when both, the OWNS link decides).
+    own_keys = np.sort(os_ * n + od)
+    off_keys = fs * n + fd
+    where = np.minimum(np.searchsorted(own_keys, off_keys), max(len(own_keys) - 1, 0))
+    off_only = (own_keys[where] != off_keys) if len(own_keys) else np.ones(len(off_keys), dtype=bool)
+    ts = np.concatenate([os_[oc], fs[fc & off_only]])
+    tg = np.concatenate([od[oc], fd[fc & off_only]])
+    keep = ff[tg] & (arr.out_count[ts] <= 200)
+    pair = unique(ho * n + hf)
+    tf, tt = _join(pair // n, pair % n, ts[keep], tg[keep])
+    add("owner_links_flagged", distinct(tf[tf != tt], tt[tf != tt]))
+    # Addresses: a mass-registration office, or one shared with flagged firms.
+    add_each("mass_address", hs[hub[hd]])
+    holders = unique(other[is_succ] * n + owner[is_succ])  # (address, flagged firm) pairs
+    ff_holders = np.bincount(holders // n, minlength=n)
+    rest = ~hub[hd]
+    others = ff_holders[hd[rest]] - ff[hs[rest]]
+    add_each("shared_address_flagged", hs[rest][others > 0], others[others > 0])
+
+    # The top N by (score rounded as rows are, name, id); only these become rows.
+    scored = np.flatnonzero(risky)
+    values = score[scored]
+    rounded = {v: round(v, 3) for v in unique(values).tolist()}
+    values = np.array([rounded[v] for v in values.tolist()], dtype=np.float64)
+    firms = cpos[scored]
+    if len(firms) > top:
+        threshold = -np.partition(-values, top - 1)[top - 1]
+        above = firms[values > threshold]
+        nodes = graph._node
+        tied_ids = [arr.ids[i] for i in firms[values == threshold].tolist()]
+        ties = sorted((str(nodes[f].get("name") or f), f) for f in tied_ids)
+        chosen = [arr.ids[i] for i in above.tolist()] + [f for _, f in ties[: top - len(above)]]
+    else:
+        chosen = [arr.ids[i] for i in firms.tolist()]
+    nominees = {arr.ids[i]: int(offices[i]) for i in np.flatnonzero(nominee).tolist()}
+    return chosen, nominees, {arr.ids[i] for i in np.flatnonzero(hub).tolist()}
 
 
 def _ties(graph: nx.MultiDiGraph, firm: str, day: str) -> Iterable[str]:

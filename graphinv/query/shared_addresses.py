@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import networkx as nx
+import numpy as np
 
+from graphinv.query._arrays import arrays
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     PARTY_KINDS,
@@ -71,6 +73,11 @@ def shared_addresses(
         addresses: Iterable[str] = dict.fromkeys(
             a for n in flagged_nodes(graph) for a, keys in graph._succ[n].items() if "HAS_ADDRESS" in keys
         )
+    elif not aliases:
+        # Only addresses with two or more links in can qualify (most have one): from the arrays.
+        arr = arrays(graph)
+        shared = (arr.kind == arr.kind_code("Address")) & (arr.in_count >= 2)
+        addresses = [arr.ids[i] for i in np.flatnonzero(shared).tolist()]
     else:
         addresses = nodes_of_kind(graph, "Address")
     for address in addresses:

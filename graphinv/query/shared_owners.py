@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 import networkx as nx
+import numpy as np
 
+from graphinv.query._arrays import arrays, is_current_links
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     Entities,
@@ -95,6 +97,8 @@ def _rows(
         owners: Iterable[str] = dict.fromkeys(
             o for f in flagged_firms(graph) for o, keys in graph._pred[f].items() if rel in keys
         )
+    elif not aliases:
+        owners = _owners_of_two(graph, rel, day)
     else:
         owners = [o for kind in ("Person", "Company") for o in nodes_of_kind(graph, kind)]
     for owner in owners:
@@ -128,6 +132,17 @@ def _rows(
             )
         )
     return rows
+
+
+def _owners_of_two(graph: nx.MultiDiGraph, rel: str, day: str) -> list[str]:
+    """Persons and firms with ``rel`` links to two or more firms on ``day``, from the graph's
+    arrays: a registry has millions of persons and firms, most with one such link or none."""
+    arr = arrays(graph)
+    links = arr.links_of(rel)
+    owners = arr.src[links[is_current_links(arr, links, day)]]
+    count = np.bincount(owners, minlength=len(arr.ids))
+    party = np.isin(arr.kind, [arr.kind_code("Person"), arr.kind_code("Company")])
+    return [arr.ids[i] for i in np.flatnonzero((count >= 2) & party).tolist()]
 
 
 def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:

@@ -6,17 +6,64 @@ import dataclasses
 import gc
 import os
 import pickle
+import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
 from graphinv.perf import gc_paused
-
 from graphinv.store.casefile import CaseFile
 
-__all__ = ["project", "load_graph", "cache_dir"]
+__all__ = ["cache_dir", "graph_index", "index_seconds", "load_graph", "project", "register_index"]
 
 _MEMORY: dict[tuple[str, int], nx.MultiDiGraph] = {}
+
+#: Per-graph indexes (name -> builder), registered by the layers that read them (the query layer
+#: registers its own on import). Each is built once when a case's graph is projected and pickled
+#: with it, so a later process loads it instead of rebuilding it (seconds to minutes at registry
+#: scale). The graph is shared and read-only: indexes live beside it, never inside it.
+_BUILDERS: dict[str, Callable[[nx.MultiDiGraph], Any]] = {}
+_INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
+_SECONDS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, float]] = weakref.WeakKeyDictionary()
+_FORMAT = "graphinv-graph/2"
+
+
+def register_index(name: str, build: Callable[[nx.MultiDiGraph], Any]) -> None:
+    """Have every loaded graph carry ``build(graph)`` under ``name`` (built once, cached with it).
+
+    ``build`` must only read the graph and return a picklable value made of plain containers,
+    numpy arrays and the graph's own strings.
+    """
+    _BUILDERS[name] = build
+
+
+def graph_index(graph: nx.MultiDiGraph, name: str) -> Any:
+    """A registered index of the graph: the one loaded with it, else built now (and kept in memory)."""
+    indexes = _INDEXES.get(graph)
+    if indexes is None:
+        indexes = _INDEXES[graph] = {}
+    if name not in indexes:
+        with gc_paused():
+            started = time.perf_counter()
+            indexes[name] = _BUILDERS[name](graph)
+            _SECONDS.setdefault(graph, {})[name] = time.perf_counter() - started
+    return indexes[name]
+
+
+def index_seconds(graph: nx.MultiDiGraph) -> dict[str, float]:
+    """How long each index of the graph took to build in this process (empty when all were loaded)."""
+    return dict(_SECONDS.get(graph, {}))
+
+
+def _build_indexes(graph: nx.MultiDiGraph) -> bool:
+    """Build every registered index the graph lacks; whether any was missing."""
+    missing = [name for name in _BUILDERS if name not in _INDEXES.get(graph, {})]
+    for name in missing:
+        graph_index(graph, name)
+    return bool(missing)
 
 
 def project(case: CaseFile) -> nx.MultiDiGraph:
@@ -89,11 +136,21 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
     if cached.exists():
         try:
             with open(cached, "rb") as handle, gc_paused():
-                graph = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            graph = None
+                loaded = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            loaded = None
+        if isinstance(loaded, dict) and loaded.get("format") == _FORMAT:
+            graph = loaded["graph"]
+            # Only indexes still registered: one of an older layout is rebuilt under its new name.
+            _INDEXES[graph] = {k: v for k, v in loaded["indexes"].items() if k in _BUILDERS}
+        elif isinstance(loaded, nx.MultiDiGraph):
+            graph = loaded  # cached before indexes were: they are built (and stored) below
     if graph is None:
         graph = project(case)
+        _build_indexes(graph)
+        _store(folder, cached, key[0], graph)
+    elif _build_indexes(graph):
+        # An index registered since the graph was cached: keep it for the next process too.
         _store(folder, cached, key[0], graph)
     graph.graph["case"] = str(case.path)
     _MEMORY.clear()
@@ -111,8 +168,10 @@ def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> 
         for old in folder.glob(f"{case_id}-*.pickle"):
             old.unlink(missing_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        # One dump for the graph and its indexes, so the indexes share the graph's strings.
+        payload = {"format": _FORMAT, "graph": graph, "indexes": _INDEXES.get(graph, {})}
         with open(tmp, "wb") as handle:
-            pickle.dump(graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
     except OSError:
         # A read-only home or a full disk only costs the next run a rebuild.

@@ -1,0 +1,211 @@
+"""The per-graph indexes and array paths the investigations use at registry scale give exactly what
+the plain graph walks give: the REF index and the scan, the arrays and hub_degree(), the fast risk
+ranking and the row-by-row one, the array walk of cluster and the dict walk, unvalidated models
+and validated ones. Checked on the fixture story and on a small synthetic registry (hubs, nominees,
+hundreds of flagged firms), and the indexes travel with the cached graph."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+from conftest import FIXTURE, REPO
+
+from graphinv import ingest, load_graph
+from graphinv.model import fold
+from graphinv.query import Account, Entity, cluster, risk
+from graphinv.query._arrays import arrays, gather, unique
+from graphinv.query._graph import evidence, flagged_nodes, hub_degree, nodes_of_kind
+from graphinv.query.new_importers import chemical_shipments, latest_shipment_date, shipment_chemical
+from graphinv.query.refs import _index, _scan
+from graphinv.query.results import Evidence
+from graphinv.store import graph as store_graph
+
+risk_module = importlib.import_module("graphinv.query.risk")
+cluster_module = importlib.import_module("graphinv.query.cluster")
+
+
+@pytest.fixture(scope="module")
+def fixture_graph(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    case = tmp_path_factory.mktemp("index-fixture") / "case.graphinv"
+    ingest(case, [FIXTURE], dataset="precursor-case")
+    return load_graph(case)
+
+
+@pytest.fixture(scope="module")
+def synth_graph(tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import synth
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    folder = tmp_path_factory.mktemp("index-synth")
+    synth.generate(folder / "bundle", 3000, seed=11)
+    ingest(folder / "case.graphinv", [folder / "bundle"], dataset="synth")
+    return load_graph(folder / "case.graphinv")
+
+
+@pytest.fixture(params=["fixture", "synth"])
+def graph(request: pytest.FixtureRequest) -> nx.MultiDiGraph:
+    return request.getfixturevalue(f"{request.param}_graph")  # type: ignore[no-any-return]
+
+
+def dump(result: object) -> str:
+    return json.dumps(result.model_dump(mode="json"), sort_keys=True)  # type: ignore[attr-defined]
+
+
+def refs_of(graph: nx.MultiDiGraph, limit: int = 400) -> list[str]:
+    """Every way a user might name an entity: its id, bundle id, tax id (spaced and dashed), name
+    and aliases (upper-cased and with extra spaces), and some that name nothing; for up to
+    ``limit`` entities of each kind (each scan reads every node)."""
+    refs = ["nobody at all", "XAXX010101000", "C999999"]
+    picked: list[str] = []
+    for kind in ("Company", "Person", "Address", "Account", "Shipment"):
+        picked += [n for n, a in graph._node.items() if a.get("kind") == kind][:limit]
+    for node_id in picked:
+        attrs = graph._node[node_id]
+        refs.append(node_id)
+        refs.extend(attrs.get("merged_ids") or ())
+        for key in ("bundle_id", "tax_id", "name"):
+            if attrs.get(key):
+                refs.append(str(attrs[key]))
+        if attrs.get("tax_id"):
+            tax = str(attrs["tax_id"])
+            refs.append(f"{tax[:3]}-{tax[3:]} ".lower())
+        if attrs.get("name"):
+            refs.append(f"  {str(attrs['name']).upper()}  ")
+        refs.extend(str(a) for a in attrs.get("aliases") or ())
+    return refs
+
+
+def test_ref_index_finds_what_the_scan_finds(graph: nx.MultiDiGraph) -> None:
+    index = _index(graph)
+    refs = refs_of(graph, limit=15 if len(graph) > 5000 else 400)
+    assert len(refs) > 100
+    for ref in refs:
+        expected = [ref.strip()] if ref.strip() in graph._node else _scan(graph, ref.strip())
+        assert index.find(ref) == expected, ref
+
+
+def test_ref_index_names_every_node_and_suggests_close_names(fixture_graph: nx.MultiDiGraph) -> None:
+    index = _index(fixture_graph)
+    assert dict(index.names) == {n: str(a.get("name", n)) for n, a in fixture_graph._node.items()}
+    firm = next(a for a in fixture_graph._node.values() if a.get("kind") == "Company")
+    typo = str(firm["name"])[:-1]
+    assert any(fold(str(firm["name"])) in fold(s) for s in index.closest(typo))
+
+
+def test_kind_flagged_and_chemical_indexes_match_a_scan(graph: nx.MultiDiGraph) -> None:
+    nodes = graph._node
+    for kind in ("Company", "Person", "Address", "Account", "Shipment"):
+        assert nodes_of_kind(graph, kind) == tuple(n for n, a in nodes.items() if a.get("kind") == kind)
+    assert flagged_nodes(graph) == tuple(n for n, a in nodes.items() if a.get("flagged"))
+    expected: dict[str, list[str]] = {}
+    for n, a in nodes.items():
+        if a.get("kind") == "Shipment" and shipment_chemical(a):
+            expected.setdefault(str(shipment_chemical(a)), []).append(n)
+    assert chemical_shipments(graph) == {c: tuple(s) for c, s in expected.items()}
+    assert latest_shipment_date(graph) == max(
+        (str(a.get("date") or "") for a in nodes.values() if a.get("kind") == "Shipment"), default=""
+    )
+
+
+def test_arrays_hold_every_node_and_link_and_each_hub_degree(graph: nx.MultiDiGraph) -> None:
+    arr = arrays(graph)
+    assert arr.ids == list(graph._node)
+    assert all(arr.pos[n] == i for i, n in enumerate(arr.ids))
+    links = {
+        (arr.ids[u], arr.ids[v], arr.rels[r]) for u, v, r in zip(arr.src.tolist(), arr.dst.tolist(), arr.rel.tolist())
+    }
+    assert links == {(u, v, r) for u, v, r in graph.edges(keys=True)}
+    assert len(arr.src) == graph.number_of_edges()
+    for i, node in enumerate(arr.ids):
+        assert arr.party_degree[i] == hub_degree(graph, node), node
+        assert arr.kinds[arr.kind[i]] == graph._node[node].get("kind")
+        _, entry = gather(arr.indptr, arr.adj, np.array([i]))
+        expected = sorted(
+            o
+            for o, keys in [*graph._succ[node].items(), *graph._pred[node].items()]
+            for r in keys
+            if r != "POSSIBLY_SAME_AS"
+        )
+        assert sorted(arr.ids[j] for j in arr.adj[entry].tolist()) == expected
+    assert unique(np.array([3, 1, 3, 2, 1])).tolist() == [1, 2, 3]
+
+
+RISK_VARIANTS = [
+    {"top": 20},
+    {"top": 1},
+    {"top": 10**9},
+    {"top": 15, "max_degree": None},
+    {"top": 15, "max_degree": 3},
+    {"top": 25, "nominee_min_firms": 2},
+    {"top": 30, "as_of": "2016-06-30"},
+    {"top": 30, "since": "2019-01-01"},
+    {"top": 20, "new_after_years": 0.5},
+    {"top": 25, "weights": {"tiny": 3.0, "old": 0.5, "watchlist": 0.0, "mass_address": -1.0}},
+    {"top": 10, "weights": {"large": 0.3}},  # not a binary fraction: the row-by-row path runs
+]
+
+
+@pytest.mark.parametrize("options", RISK_VARIANTS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_risk_ranking_over_arrays_equals_scoring_row_by_row(
+    graph: nx.MultiDiGraph, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = risk(graph, **options)
+    monkeypatch.setattr(risk_module, "_ranked", lambda *args, **kwargs: None)
+    slow = risk(graph, **options)
+    assert len(fast.rows) == len(slow.rows) > 0
+    assert dump(fast) == dump(slow)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"hops": 0}, {"hops": 1}, {"hops": 3}, {"max_degree": None}, {"max_degree": 3}, {"max_degree": 5, "hops": 3}],
+)
+def test_cluster_walk_over_arrays_equals_the_dict_walk(
+    graph: nx.MultiDiGraph, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cluster_module, "_ARRAY_SEEDS", 0)
+    fast = cluster(graph, **options)
+    monkeypatch.setattr(cluster_module, "_ARRAY_SEEDS", 10**12)
+    slow = cluster(graph, **options)
+    assert len(fast.rows) == len(slow.rows) > 0
+    assert dump(fast) == dump(slow)
+
+
+def test_unvalidated_models_equal_validated_ones(fixture_graph: nx.MultiDiGraph) -> None:
+    graph = fixture_graph
+    for node, attrs in graph._node.items():
+        made = Entity.of(graph, node)
+        assert made == Entity(**made.model_dump())
+        assert made.model_dump() == Entity(**made.model_dump()).model_dump()
+        assert made.model_fields_set == set(Entity.model_fields)
+        if attrs.get("kind") == "Account":
+            account = Account.of(graph, node)
+            assert account.model_dump() == Account(**account.model_dump()).model_dump()
+    for _, _, attrs in graph.edges(data=True):
+        made = evidence(graph, attrs)
+        assert made == Evidence(**made.model_dump())
+        assert made.model_dump(mode="json") == Evidence(**made.model_dump()).model_dump(mode="json")
+
+
+def test_indexes_are_cached_with_the_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHINV_CACHE_DIR", str(tmp_path / "cache"))
+    case = tmp_path / "case.graphinv"
+    ingest(case, [FIXTURE], dataset="precursor-case")
+    first = load_graph(case)
+    assert set(store_graph.index_seconds(first)) >= {"query.refs", "query.kinds", "query.flagged", "query.chemicals"}
+    expected = risk(first, top=10)
+    store_graph._MEMORY.clear()  # as a new process would: read the pickle
+    again = load_graph(case)
+    assert again is not first
+    assert store_graph.index_seconds(again) == {}  # every index came with the graph
+    assert arrays(again).ids == list(again._node)
+    assert _index(again).find(next(iter(again._node))) == [next(iter(again._node))]
+    assert dump(risk(again, top=10)) == dump(expected)
