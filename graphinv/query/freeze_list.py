@@ -13,7 +13,7 @@ from graphinv.exc import GraphinvError
 from graphinv.query._graph import as_of_date, evidence, flagged_firms, investigation, is_current, same_as
 from graphinv.query.refs import resolve_refs
 from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row
-from graphinv.query.ubo import _owners_of, _Ownership, _round, ownership
+from graphinv.query.ubo import ownership, stakes
 
 __all__ = ["FreezeEntry", "FreezeList", "freeze_list"]
 
@@ -137,7 +137,7 @@ def freeze_list(
     company_seeds = sorted((s for s in seeds if nodes[s].get("kind") == "Company"), key=lambda s: (name(s), s))
     for seed in company_seeds:
         found = ownership(graph, seed, day, aliases=aliases)
-        for row in _stakes(graph, day, found):
+        for row in stakes(graph, day, found):
             owner = row.owner
             if row.effective_pct is not None and row.effective_pct >= min_share:
                 via = () if row.direct_pct is not None else next((p[1:-1] for p in row.paths if len(p) > 2), ())
@@ -205,54 +205,6 @@ def freeze_list(
         )
     built.sort(key=lambda e: (_ROLE_ORDER[e.role], e.entity.kind != "Company", e.entity.name, e.entity.id))
     return FreezeList(rows=tuple(built), as_of=day, min_share=min_share, notes=tuple(dict.fromkeys(notes)))
-
-
-@dataclass
-class _Stake:
-    """An owner's stake as ``owner_rows`` reports it, without the typed row and worded links it
-    would build (the freeze list words only the links of the entries it lists)."""
-
-    owner: str
-    effective_pct: float | None
-    max_pct: float | None
-    share_known: bool
-    direct_pct: float | None
-    ultimate: bool
-    paths: list[tuple[str, ...]]
-    links: list[dict[str, Any]]
-
-
-def _stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[_Stake]:
-    """``owner_rows(graph, firm, day, result)``, same values and order, as plain records."""
-    rows = []
-    for owner, stake in result.stakes.items():
-        effective = _round(stake.known) if stake.any_known else None
-        if stake.any_unknown:
-            max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
-        else:
-            max_pct = effective
-        rows.append(
-            _Stake(
-                owner=owner,
-                effective_pct=effective,
-                max_pct=max_pct,
-                share_known=not stake.any_unknown,
-                direct_pct=None if stake.direct is None else round(stake.direct, 6),
-                ultimate=graph._node[owner].get("kind") != "Company" or not _owners_of(graph, owner, day),
-                paths=sorted(set(stake.paths), key=lambda p: (len(p), p)),
-                links=sorted(stake.links.values(), key=lambda l: (l["source"], l["target"])),
-            )
-        )
-    nodes = graph._node
-    rows.sort(
-        key=lambda r: (
-            -(r.effective_pct or 0.0),
-            -(r.max_pct or 0.0),
-            str(nodes[r.owner].get("name") or r.owner),
-            r.owner,
-        )
-    )
-    return rows
 
 
 def _spouses(graph: nx.MultiDiGraph, person: str) -> list[tuple[str, dict[str, Any]]]:

@@ -160,33 +160,70 @@ def _round(value: float) -> float:
     return round(value * 100.0, 6)
 
 
-def owner_rows(graph: nx.MultiDiGraph, firm: str, day: str, result: _Ownership) -> list[UboOwner]:
-    """Every owner found, as rows, largest effective share first."""
+@dataclass
+class Stake:
+    """An owner's stake as ``owner_rows`` reports it, before the typed row and worded links
+    (the freeze list words only the links of the entries it lists)."""
+
+    owner: str
+    effective_pct: float | None
+    max_pct: float | None
+    share_known: bool
+    direct_pct: float | None
+    ultimate: bool
+    paths: list[tuple[str, ...]]
+    links: list[dict[str, Any]]
+
+
+def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
+    """Every owner found, largest effective share first, as plain records."""
     rows = []
-    said: dict[tuple[str, str], Evidence] = {}  # a link shared by many owners' chains is worded once
     for owner, stake in result.stakes.items():
         effective = _round(stake.known) if stake.any_known else None
         if stake.any_unknown:
             max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
         else:
             max_pct = effective
-        ultimate = graph._node[owner].get("kind") != "Company" or not _owners_of(graph, owner, day)
-        paths = sorted(set(stake.paths), key=lambda p: (len(p), p))
-        links = sorted(stake.links.values(), key=lambda l: (l["source"], l["target"]))
         rows.append(
-            UboOwner(
-                owner=Entity.of(graph, owner),
+            Stake(
+                owner=owner,
                 effective_pct=effective,
                 max_pct=max_pct,
                 share_known=not stake.any_unknown,
                 direct_pct=None if stake.direct is None else round(stake.direct, 6),
-                ultimate=ultimate,
-                paths=tuple(paths),
-                links=tuple(_said(graph, l, said) for l in links),
+                ultimate=graph._node[owner].get("kind") != "Company" or not _owners_of(graph, owner, day),
+                paths=sorted(set(stake.paths), key=lambda p: (len(p), p)),
+                links=sorted(stake.links.values(), key=lambda l: (l["source"], l["target"])),
             )
         )
-    rows.sort(key=lambda r: (-(r.effective_pct or 0.0), -(r.max_pct or 0.0), r.owner.name, r.owner.id))
+    nodes = graph._node
+    rows.sort(
+        key=lambda r: (
+            -(r.effective_pct or 0.0),
+            -(r.max_pct or 0.0),
+            str(nodes[r.owner].get("name") or r.owner),
+            r.owner,
+        )
+    )
     return rows
+
+
+def owner_rows(graph: nx.MultiDiGraph, firm: str, day: str, result: _Ownership) -> list[UboOwner]:
+    """Every owner found, as rows, largest effective share first."""
+    said: dict[tuple[str, str], Evidence] = {}  # a link shared by many owners' chains is worded once
+    return [
+        UboOwner(
+            owner=Entity.of(graph, s.owner),
+            effective_pct=s.effective_pct,
+            max_pct=s.max_pct,
+            share_known=s.share_known,
+            direct_pct=s.direct_pct,
+            ultimate=s.ultimate,
+            paths=tuple(s.paths),
+            links=tuple(_said(graph, l, said) for l in s.links),
+        )
+        for s in stakes(graph, day, result)
+    ]
 
 
 @investigation
