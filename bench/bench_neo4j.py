@@ -3,9 +3,12 @@
     python bench/bench_neo4j.py /tmp/bench/case-100000.graphinv [--json out.json]
 
 Starts one private ArcadeDB Bolt server (the same launcher as the no-server engine), pushes the
-case with ``graphinv.export.neo4j.push`` (5,000-row UNWIND batches, constraints first), pushes it
-again (the idempotent re-push), writes the neo4j-csv export, then runs the investigation playbooks
-once each over Bolt with parameters picked from the graph. Prints one JSON object.
+case as ``graphinv neo4j push`` does (the case read in chunks, constraints first, CREATE into an
+empty database, secondary indexes last), pushes it again (the idempotent re-push: MERGE finds
+everything), runs the playbooks once each over Bolt with parameters picked from the graph, then
+writes the neo4j-csv export (the "native" bulk route: ``neo4j-admin database import`` reads it).
+Prints one JSON object; progress goes to standard error. Peak memory is measured for this
+process and, from /proc, for the server's process tree (the JVM).
 """
 
 from __future__ import annotations
@@ -17,23 +20,24 @@ import platform
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graphinv.export.neo4j import write_neo4j_csv
-from graphinv.playbooks import case_rows, run_playbook
+from graphinv.playbooks import case_stream, run_playbook
 from graphinv.store import CaseFile
 from graphinv.store.arcade import start_server
-from graphinv.store.neo4j import connect, run_cypher, write_graph
+from graphinv.store.neo4j import connect, run_cypher, write_stream
 
 
 def _pick(target) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Parameters that name real entities of a synthetic case: a flagged firm with owners, a chain."""
     with connect(target) as driver:
         _, rows, _ = run_cypher(driver, target,
-            "MATCH (o)-[:OWNS]->(c:Company) WHERE c.flagged RETURN c.id AS firm, o.id AS owner ORDER BY c.id LIMIT 1")
+            "MATCH (c:Company)<-[:OWNS]-(o) WHERE c.flagged RETURN c.id AS firm, o.id AS owner ORDER BY c.id LIMIT 1")
         firm, owner = rows[0]["firm"], rows[0]["owner"]
         _, rows, _ = run_cypher(driver, target,
             "MATCH (c:Company {id: $firm})<-[:OWNS]-(o)-[:OWNS]->(d:Company) WHERE d <> c RETURN d.id AS other LIMIT 1", {"firm": firm})
@@ -44,77 +48,158 @@ def _pick(target) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"firm": firm, "owner": owner, "other": other, "chemical": chemical}
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MB (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return total / 1024
+
+
+class _Peak:
+    """Samples the server's resident memory once a second."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.peak = max(self.peak, _tree_rss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        return round(self.peak)
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _push(target, case: Path, args: argparse.Namespace, label: str, out: dict) -> None:  # type: ignore[no-untyped-def]
+    load = _load()
+    with CaseFile(case) as opened, case_stream(opened) as stream:
+        t = time.perf_counter()
+        done = write_stream(target, stream.nodes(args.batch), stream.links(args.batch), batch=args.batch,
+                            totals=(stream.node_count, 0), unique=not args.merge, index_after=not args.index_first)
+        seconds = time.perf_counter() - t
+    rows = done.nodes + done.links
+    out[f"{label}_s"] = round(seconds, 1)
+    out[f"{label}_rows"] = rows
+    out[f"{label}_rows_per_s"] = round(rows / seconds)
+    out[f"{label}_created"] = done.nodes_created + done.links_created
+    out[f"{label}_load_before"] = load
+    out[f"{label}_load_after"] = _load()
+    print(label, out[f"{label}_s"], "s", out[f"{label}_rows_per_s"], "rows/s", "created", out[f"{label}_created"],
+          "load", load, "->", out[f"{label}_load_after"], file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", type=Path)
     parser.add_argument("--batch", type=int, default=5000)
-    parser.add_argument("--heap", default=None, help="JVM heap of the server, e.g. 8g")
+    parser.add_argument("--heap", default=None, help="JVM heap of the server, e.g. 6g (default: the engine's)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--merge", action="store_true", help="MERGE even into an empty database (what the push did before)")
+    parser.add_argument("--index-first", action="store_true", help="create the secondary indexes before loading")
     parser.add_argument("--skip-second-push", action="store_true")
+    parser.add_argument("--skip-csv", action="store_true")
+    parser.add_argument("--only-push", action="store_true", help="stop after the push(es)")
     parser.add_argument("--skip", action="append", default=[], help="a playbook not to time (repeat)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds after which a playbook is abandoned")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the server's databases in this folder")
+    parser.add_argument("--no-push", action="store_true", help="time the playbooks on the database kept in --keep by an earlier run")
     args = parser.parse_args()
-    out: dict[str, object] = {"case": str(args.case), "machine": f"{platform.machine()} {os.cpu_count()} cores", "batch": args.batch}
-
-    started = time.perf_counter()
-    with CaseFile(args.case) as case:
-        nodes, links = case_rows(case)
-    out["prepare_s"] = round(time.perf_counter() - started, 1)
-    out["nodes"], out["links"] = len(nodes), len(links)
+    out: dict[str, object] = {
+        "case": str(args.case), "machine": f"{platform.machine()} {os.cpu_count()} cores", "batch": args.batch,
+        "merge": args.merge, "index_first": args.index_first, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
     with tempfile.TemporaryDirectory(prefix="bench-neo4j-") as tmp:
-        server = start_server(Path(tmp) / "databases", create=("bench",), heap=args.heap)
+        databases = args.keep or Path(tmp) / "databases"
+        if args.no_push and not (args.keep and (args.keep / "bench").is_dir()):
+            parser.error("--no-push needs --keep FOLDER holding a database pushed by an earlier run")
+        server = start_server(databases, create=() if args.no_push else ("bench",), heap=args.heap)
+        peak = _Peak(server.process.pid)
         try:
             target = server.target("bench", title="bench server")
-            first = write_graph(target, nodes, links, batch=args.batch)
-            out["push_s"] = round(first.seconds, 1)
-            out["push_rows_per_s"] = round(first.rows_per_second)
-            print("push", out["push_s"], "s", out["push_rows_per_s"], "rows/s", file=sys.stderr, flush=True)
-            if not args.skip_second_push:
-                again = write_graph(target, nodes, links, batch=args.batch)
-                out["repush_s"] = round(again.seconds, 1)
-                out["repush_created"] = again.nodes_created + again.links_created
-                print("re-push", out["repush_s"], "s", file=sys.stderr, flush=True)
-            del nodes, links
-            picked = _pick(target)
-            runs = {
-                "shared-addresses": {"flagged": True},
-                "shared-owners": {"flagged": True},
-                "cluster": {"around": [picked["firm"]], "hops": 2},
-                "ubo": {"firm": picked["firm"]},
-                "path": {"source": picked["firm"], "target": picked["other"]},
-                "freeze-list": {"around": [picked["firm"]]},
-                "new-importers": {"chemical": picked["chemical"], "since": "2019-01-01"},
-                "risk": {"top": 10},
-                "hubs": {},
-                "officers-shared-by-flagged": {},
-            }
-            latency: dict[str, object] = {}
-            for name, params in runs.items():
-                if name in args.skip:
-                    continue
-                t = time.perf_counter()
-                try:
-                    result = run_playbook(name, params, neo4j=target)
-                    latency[name] = {"s": round(time.perf_counter() - t, 2), "rows": len(result.rows)}
-                except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not stop
-                    latency[name] = {"s": round(time.perf_counter() - t, 2), "error": str(exc)[:200]}
-                print(name, latency[name], file=sys.stderr, flush=True)
-            out["playbooks"] = latency
+            if not args.no_push:
+                _push(target, args.case, args, "push", out)
+            if not args.skip_second_push and not args.no_push:
+                _push(target, args.case, args, "repush", out)
+            out["server_rss_mb_after_push"] = round(_tree_rss_mb(server.process.pid))
+            if not args.only_push:
+                picked = _pick(target)
+                # Around one firm first, whole-graph listings next, risk last: an abandoned query
+                # keeps the server busy, so the slowest go where they can delay nothing.
+                runs = {
+                    "ubo": {"firm": picked["firm"]},
+                    "new-importers": {"chemical": picked["chemical"], "since": "2019-01-01"},
+                    "freeze-list": {"around": [picked["firm"]]},
+                    "officers-shared-by-flagged": {},
+                    "cluster": {"around": [picked["firm"]], "hops": 2},
+                    "path": {"source": picked["firm"], "target": picked["other"]},
+                    "shared-addresses": {"flagged": True},
+                    "shared-owners": {"flagged": True},
+                    "hubs": {},
+                    "risk": {"top": 10},
+                }
+                latency: dict[str, object] = {}
+                for name, params in runs.items():
+                    if name in args.skip:
+                        continue
+                    latency[name] = _timed(name, params, target, args.timeout)
+                    print(name, latency[name], file=sys.stderr, flush=True)
+                out["playbooks"] = latency
         finally:
+            out["server_peak_rss_mb"] = peak.stop()
             server.stop()
 
-    with tempfile.TemporaryDirectory(prefix="bench-csv-") as tmp:
-        t = time.perf_counter()
-        done = write_neo4j_csv(args.case, Path(tmp) / "csv")
-        seconds = time.perf_counter() - t
-        out["csv_s"] = round(seconds, 1)
-        out["csv_rows_per_s"] = round((done.nodes + done.links) / seconds)
-        out["csv_mb"] = round(sum(p.stat().st_size for p in (*done.node_files, *done.link_files)) / 1e6)
+    if not args.skip_csv:
+        with tempfile.TemporaryDirectory(prefix="bench-csv-") as tmp:
+            t = time.perf_counter()
+            done = write_neo4j_csv(args.case, Path(tmp) / "csv")
+            seconds = time.perf_counter() - t
+            out["csv_s"] = round(seconds, 1)
+            out["csv_rows_per_s"] = round((done.nodes + done.links) / seconds)
+            out["csv_mb"] = round(sum(p.stat().st_size for p in (*done.node_files, *done.link_files)) / 1e6)
+            print("csv", out["csv_s"], "s", out["csv_rows_per_s"], "rows/s", file=sys.stderr, flush=True)
     out["peak_rss_mb_python"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["load_end"] = _load()
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
+
+
+def _timed(name: str, params: dict, target, timeout: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """One run of a playbook, abandoned after ``timeout`` seconds (the server is told to stop it by
+    closing the connection; ArcadeDB may still finish the query in the background)."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        t = time.perf_counter()
+        try:
+            result = run_playbook(name, params, neo4j=target)
+            box.update(s=round(time.perf_counter() - t, 2), rows=len(result.rows))
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not stop
+            box.update(s=round(time.perf_counter() - t, 2), error=str(exc)[:200])
+
+    load = _load()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return {"s": None, "error": f"stopped after {timeout:.0f} s", "load": load}
+    return {**box, "load": load}
 
 
 if __name__ == "__main__":

@@ -21,14 +21,15 @@ WITH given, collect(f) AS flagged_firms
 WITH coalesce($as_of, toString(date())) AS day, CASE WHEN size(given) > 0 THEN given ELSE flagged_firms END AS seeds
 CALL (seeds, day) {
   UNWIND seeds AS firm
-  OPTIONAL MATCH p = (o)-[:OWNS*1..20]->(firm)
+  // From the firm up (see ubo.cypher): p runs firm ... owner, reversed where the order shows.
+  OPTIONAL MATCH p = (firm)<-[:OWNS*1..20]-(o)
   WHERE firm:Company
     AND all(r IN relationships(p) WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day))
     AND all(i IN range(0, length(p) - 1) WHERE NOT nodes(p)[i] IN nodes(p)[i + 1..])
   WITH firm, o, p,
        all(r IN relationships(p) WHERE r.share_pct IS NOT NULL) AS known,
-       reduce(x = 1.0, r IN reverse(relationships(p)) | x * (coalesce(r.share_pct, 100.0) / 100.0)) AS product
-  WITH firm, o, collect(nodes(p)) AS chains,
+       reduce(x = 1.0, r IN relationships(p) | x * (coalesce(r.share_pct, 100.0) / 100.0)) AS product
+  WITH firm, o, collect(reverse(nodes(p))) AS chains,
        sum(CASE WHEN known THEN product ELSE 0.0 END) AS known_sum,
        sum(CASE WHEN known THEN 1 ELSE 0 END) AS known_chains
   WITH firm, o, chains, round(known_sum * 100.0, 6) AS pct, known_chains
@@ -52,7 +53,7 @@ WITH day, entries
                | {node: sp, rank: 3, role: 'spouse', reason: 'spouse of ' + p.name}]) ELSE [] END AS entries
 WITH day, entries
      + CASE WHEN $officers THEN reduce(acc = [], c IN [e IN entries WHERE e.node:Company | e.node] | acc +
-              [(o)-[r:OFFICER_OF]->(c) WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
+              [(c)<-[r:OFFICER_OF]-(o) WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
                | {node: o, rank: 4, role: 'officer', reason: coalesce(r.role, 'officer') + ' of ' + c.name}]) ELSE [] END AS entries
 UNWIND entries AS e
 WITH e.node AS n, min(e.rank) AS rank, collect(DISTINCT e.reason) AS reasons

@@ -14,7 +14,7 @@ RETURN h {.id, .name, .kind, .tax_id, .flagged, .bundle_id, .text} AS hub, as, s
        size([c IN cs WHERE c.flagged]) AS flagged,
        [c IN cs[..20] | c {.id, .name, .kind, .tax_id, .flagged, .bundle_id}] AS sample, h.party_degree AS degree
 UNION
-MATCH (h)-[r:OFFICER_OF|OWNS]->(c:Company)
+MATCH (c:Company)<-[r:OFFICER_OF|OWNS]-(h)
 WHERE r.end_date IS NULL
 WITH h, CASE type(r) WHEN 'OWNS' THEN 'owner' ELSE 'officer' END AS as, c
 ORDER BY c.name, c.id

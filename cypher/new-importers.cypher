@@ -9,7 +9,7 @@
 // param: established boolean = false  Also list the firms that imported it before since (new = false), after the new ones.
 // returns: company, chemical, first_import, first_shipment, last_import, shipments, quantity_kg, years, exporters, new, links
 // mode: read
-MATCH (c)-[i:IMPORTED]->(s:Shipment {chemical: $chemical})
+MATCH (s:Shipment {chemical: $chemical})<-[i:IMPORTED]-(c)
 WHERE $until IS NULL OR (s.date IS NOT NULL AND s.date <= $until)
 WITH c, s, i
 ORDER BY coalesce(s.date, ''), s.id
@@ -20,7 +20,7 @@ WITH c, ships, links,
 WITH c, ships, links, first_import, (first_import IS NOT NULL AND first_import >= $since) AS new
 WHERE new OR $established
 UNWIND ships AS s
-OPTIONAL MATCH (e)-[:EXPORTED]->(s)
+OPTIONAL MATCH (s)<-[:EXPORTED]-(e)
 WITH c, ships, links, first_import, new, e
 ORDER BY e.name, e.id
 WITH c, ships, links, first_import, new,

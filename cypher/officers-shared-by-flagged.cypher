@@ -7,7 +7,7 @@
 // returns: officer, flagged_firms, count, all_firms, links
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day
-MATCH (p)-[r:OFFICER_OF]->(f:Company)
+MATCH (f:Company)<-[r:OFFICER_OF]-(p)
 WHERE f.flagged
   AND (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
 WITH day, p, f, r

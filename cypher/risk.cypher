@@ -21,21 +21,22 @@
 OPTIONAL MATCH (s0:Shipment)
 WHERE s0.date IS NOT NULL AND s0.date <> ''
 WITH coalesce($as_of, max(s0.date), toString(date())) AS day
+// Written so that both Neo4j and ArcadeDB stay local: the only whole-graph passes are the five
+// below (one aggregation each); every firm is then scored from its own neighbourhood, never by
+// searching a list of all importers, flagged firms or nominees (ArcadeDB has no hash lookups
+// for lists, and such a search per firm took over 16 minutes at 100k firms).
 CALL (day) {
   OPTIONAL MATCH (ff:Company)
   WHERE ff.flagged AND coalesce(ff.registered, true)
   RETURN collect(ff) AS flagged
 }
 CALL (day) {
-  OPTIONAL MATCH (imp)-[:IMPORTED]->(s:Shipment)
+  OPTIONAL MATCH (s:Shipment)<-[:IMPORTED]-(imp)
   WHERE s.chemical IN $watched
-  WITH imp, s.chemical AS chem, s
-  ORDER BY chem, coalesce(s.date, ''), s.id
-  WITH imp, chem, collect(s) AS ships
-  RETURN collect(CASE WHEN imp IS NOT NULL THEN {firm: imp, chem: chem, ships: ships} END) AS imports
+  RETURN collect(DISTINCT imp) AS importers
 }
 CALL (day) {
-  OPTIONAL MATCH ()-[:IMPORTED]->(s:Shipment)
+  OPTIONAL MATCH (s:Shipment)<-[:IMPORTED]-()
   WHERE s.chemical IN $watched AND s.date IS NOT NULL AND s.date <> ''
   WITH s.chemical AS chem, min(s.date) AS first
   RETURN collect(CASE WHEN chem IS NOT NULL THEN {chem: chem, first: first} END) AS firsts
@@ -43,54 +44,60 @@ CALL (day) {
 CALL (day) {
   OPTIONAL MATCH (p:Person)-[r:OFFICER_OF]->(c)
   WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
-  WITH p, count(DISTINCT c) AS firms
-  WHERE firms >= $nominee_min_firms
-  RETURN collect({id: p.id, firms: firms}) AS nominees
+  WITH p, collect(DISTINCT c) AS firms
+  WHERE size(firms) >= $nominee_min_firms
+  RETURN reduce(acc = [], fs IN collect(firms) | acc + fs) AS nominee_firms
 }
 CALL (day) {
-  OPTIONAL MATCH (a:Address)
-  WHERE $max_degree > 0 AND COUNT { MATCH (h)-->(a) RETURN DISTINCT h } > $max_degree
+  OPTIONAL MATCH (a:Address)<--(h)
+  WHERE $max_degree > 0
+  WITH a, count(DISTINCT h) AS holders
+  WHERE a IS NOT NULL AND holders > $max_degree
   RETURN collect(a) AS hub_addresses
 }
 // The firms to score: flagged, importers of a watched precursor, firms one owner, officer,
 // address or ownership link from a flagged firm, firms of nominee officers, firms at mass addresses.
-CALL (day, flagged, imports, nominees, hub_addresses) {
+CALL (flagged) {
   UNWIND flagged AS ff
-  WITH day, flagged, imports, nominees, hub_addresses, ff,
+  WITH ff,
        [(ff)<--(pc:Company) | pc]
        + reduce(acc = [], other IN [(ff)<--(o) WHERE (o:Person OR o:Company) AND COUNT { MATCH (o)-->(x) RETURN DISTINCT x } <= 200 | o] |
                 acc + [(other)-[:OWNS|OFFICER_OF]->(t) WHERE t <> ff | t])
        + [(ff)-[:OWNS]->(owned:Company) | owned]
-       + reduce(acc = [], ad IN [(ff)-->(a:Address) WHERE COUNT { MATCH (h)-->(a) RETURN DISTINCT h } <= 200 | a] |
-                acc + [(n)-->(ad) WHERE n <> ff | n]) AS tied
-  WITH day, flagged, imports, nominees, hub_addresses, reduce(acc = [], xs IN collect(tied) | acc + xs) AS tied
-  OPTIONAL MATCH (np:Person)-[r:OFFICER_OF]->(nf)
-  WHERE np.id IN [n IN nominees | n.id]
-    AND (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
-  WITH flagged, imports, hub_addresses, tied, collect(nf) AS nominee_firms
-  RETURN flagged + [i IN imports | i.firm] + tied + nominee_firms
-         + reduce(acc = [], a IN hub_addresses | acc + [(h)-->(a) | h]) AS candidates
+       + reduce(acc = [], ad IN [(ff)-->(a:Address) WHERE COUNT { MATCH (a)<--(h) RETURN DISTINCT h } <= 200 | a] |
+                acc + [(ad)<--(n) WHERE n <> ff | n]) AS tied
+  UNWIND tied AS t
+  RETURN collect(DISTINCT t) AS tied
+}
+CALL (flagged, importers, tied, nominee_firms, hub_addresses) {
+  UNWIND flagged + importers + tied + nominee_firms + reduce(acc = [], a IN hub_addresses | acc + [(a)<--(h) | h]) AS c
+  RETURN collect(DISTINCT c) AS candidates
 }
 UNWIND candidates AS firm
-WITH DISTINCT firm, day, flagged, imports, firsts, nominees, hub_addresses
+WITH firm, day, firsts, hub_addresses
 WHERE firm:Company AND coalesce(firm.registered, true)
 // Imports of watched precursors: new, or a long history from the start.
-CALL (firm, imports, firsts) {
-  UNWIND [i IN imports WHERE i.firm = firm] AS i
-  WITH i, [s IN i.ships WHERE s.date IS NOT NULL AND s.date <> ''] AS dated,
-       head([f IN firsts WHERE f.chem = i.chem | f.first]) AS first_in_case
+CALL (firm, firsts) {
+  OPTIONAL MATCH (firm)-[:IMPORTED]->(s:Shipment)
+  WHERE s.chemical IN $watched
+  WITH firsts, s.chemical AS chem, s
+  ORDER BY chem, coalesce(s.date, ''), s.id
+  WITH firsts, chem, collect(s) AS ships
+  WHERE chem IS NOT NULL
+  WITH chem, ships, [s IN ships WHERE s.date IS NOT NULL AND s.date <> ''] AS dated,
+       head([f IN firsts WHERE f.chem = chem | f.first]) AS first_in_case
   WHERE size(dated) > 0
-  WITH i, dated, first_in_case, dated[0].date AS first,
+  WITH chem, ships, dated, first_in_case, dated[0].date AS first,
        reduce(ys = [], s IN dated | CASE WHEN substring(s.date, 0, 4) IN ys THEN ys ELSE ys + [substring(s.date, 0, 4)] END) AS years,
        duration.inDays(
          CASE WHEN size(first_in_case) >= 10 THEN date(substring(first_in_case, 0, 10)) ELSE date(substring(first_in_case, 0, 4) + '-07-01') END,
          CASE WHEN size(dated[0].date) >= 10 THEN date(substring(dated[0].date, 0, 10)) ELSE date(substring(dated[0].date, 0, 4) + '-07-01') END
        ).days / 365.25 AS gap
-  WITH i, dated, first, first_in_case, years, gap,
+  WITH chem, ships, dated, first, first_in_case, years, gap,
        CASE WHEN $since IS NOT NULL THEN first >= $since ELSE gap >= 2.0 END AS late
-  ORDER BY i.chem
-  WITH collect({chem: i.chem, first: first, late: late, shipments: size(i.ships), first_shipment: i.ships[0],
-                kg: reduce(kg = 0.0, s IN i.ships | kg + coalesce(s.quantity_kg, 0.0)),
+  ORDER BY chem
+  WITH collect({chem: chem, first: first, late: late, shipments: size(ships), first_shipment: ships[0],
+                kg: reduce(kg = 0.0, s IN ships | kg + coalesce(s.quantity_kg, 0.0)),
                 history: NOT late AND first = first_in_case AND size(years) >= 4, years: size(years), dated: size(dated)}) AS chems
   WITH chems, [c IN chems WHERE c.late] AS new
   RETURN reduce(m = null, c IN chems | CASE WHEN m IS NULL OR c.first < m THEN c.first ELSE m END) AS first_watched,
@@ -105,7 +112,7 @@ CALL (firm, imports, firsts) {
                   + ' (' + toString(c.dated) + ' shipments), from the first year it appears in the graph'}] AS import_signals
 }
 // Age at the first watched import (or at the reference day), and size.
-WITH firm, day, flagged, nominees, hub_addresses, import_signals, first_watched,
+WITH firm, day, hub_addresses, import_signals, first_watched,
      CASE WHEN firm.incorporation_date IS NULL THEN null
           ELSE duration.inDays(
                  CASE WHEN size(firm.incorporation_date) >= 10 THEN date(substring(firm.incorporation_date, 0, 10))
@@ -113,7 +120,7 @@ WITH firm, day, flagged, nominees, hub_addresses, import_signals, first_watched,
                  CASE WHEN size(coalesce(first_watched, day)) >= 10 THEN date(substring(coalesce(first_watched, day), 0, 10))
                       ELSE date(substring(coalesce(first_watched, day), 0, 4) + '-07-01') END
                ).days / 365.25 END AS age
-WITH firm, day, flagged, nominees, hub_addresses, import_signals,
+WITH firm, day, hub_addresses, import_signals,
      CASE WHEN firm.flagged THEN [{name: 'watchlist', weight: 1.0,
           text: 'on watch list: ' + reduce(t = '', l IN coalesce(firm.flags, []) | t + CASE WHEN t = '' THEN '' ELSE '; ' END + l)}] ELSE [] END
      + import_signals
@@ -129,33 +136,40 @@ WITH firm, day, flagged, nominees, hub_addresses, import_signals,
             WHEN firm.employees >= 50 THEN [{name: 'mid_size', weight: -1.0, text: toString(firm.employees) + ' employees'}]
             ELSE [] END AS signals
 // The network: officers, owners, their spouses, ownership, addresses.
-CALL (firm, day, flagged, nominees) {
-  OPTIONAL MATCH (other)-[r:OWNS|OFFICER_OF]->(firm)
+CALL (firm, day) {
+  OPTIONAL MATCH (firm)<-[r:OWNS|OFFICER_OF]-(other)
   WHERE (r.start_date IS NULL OR r.start_date <= day) AND (r.end_date IS NULL OR r.end_date > day)
-  WITH firm, day, flagged, nominees, other,
+  WITH firm, day, other,
        collect(type(r)) AS rels
-  WITH firm, day, flagged, nominees, other,
+  WITH firm, day, other,
        'OFFICER_OF' IN rels AS officer, 'OWNS' IN rels AS owner
+  // A nominee-like officer: a person who is a current officer of $nominee_min_firms firms or more.
+  WITH firm, day, other, officer, owner,
+       CASE WHEN officer AND other:Person
+            THEN size(reduce(fs = [], f IN [(other)-[r2:OFFICER_OF]->(f)
+                                            WHERE (r2.start_date IS NULL OR r2.start_date <= day) AND (r2.end_date IS NULL OR r2.end_date > day) | f]
+                             | CASE WHEN f IN fs THEN fs ELSE fs + [f] END))
+            ELSE 0 END AS officer_firms
   RETURN
-    collect(CASE WHEN officer AND other.id IN [n IN nominees | n.id]
+    collect(CASE WHEN officer AND officer_firms >= $nominee_min_firms
                  THEN {name: 'nominee_officer', weight: 2.0,
-                       text: 'officer ' + other.name + ' is an officer of ' + toString(head([n IN nominees WHERE n.id = other.id | n.firms])) + ' firms (nominee-like)'} END) AS nominee_signals,
+                       text: 'officer ' + other.name + ' is an officer of ' + toString(officer_firms) + ' firms (nominee-like)'} END) AS nominee_signals,
     reduce(acc = [], xs IN collect(CASE WHEN other IS NULL THEN [] ELSE
         CASE WHEN other:Person AND other.flagged THEN [other] ELSE [] END
         + CASE WHEN other:Person THEN [(other)-[fam:FAMILY]-(sp) WHERE fam.relation = 'spouse' AND sp.flagged | sp] ELSE [] END
       END) | acc + [x IN xs WHERE NOT x IN acc]) AS flagged_people,
     reduce(acc = [], xs IN collect(CASE WHEN other IS NULL OR COUNT { MATCH (other)-->(x) RETURN DISTINCT x } > 200 THEN [] ELSE
-        [(other)-[l2:OWNS|OFFICER_OF]->(firm2) WHERE firm2 <> firm AND firm2 IN flagged
+        [(other)-[l2:OWNS|OFFICER_OF]->(firm2) WHERE firm2 <> firm AND (firm2:Company AND firm2.flagged AND coalesce(firm2.registered, true))
            AND (l2:OWNS OR NOT EXISTS { (other)-[:OWNS]->(firm2) })
            AND (l2.start_date IS NULL OR l2.start_date <= day) AND (l2.end_date IS NULL OR l2.end_date > day) | firm2]
       END) | acc + [x IN xs WHERE NOT x IN acc]) AS tied_flagged,
-    [x IN collect(CASE WHEN owner AND other:Company AND other IN flagged THEN other END) WHERE x IS NOT NULL] AS owned_by_flagged
+    [x IN collect(CASE WHEN owner AND (other:Company AND other.flagged AND coalesce(other.registered, true)) THEN other END) WHERE x IS NOT NULL] AS owned_by_flagged
 }
-WITH firm, day, flagged, hub_addresses, signals, nominee_signals, flagged_people, tied_flagged,
+WITH firm, day, hub_addresses, signals, nominee_signals, flagged_people, tied_flagged,
      owned_by_flagged
-     + [(firm)-[o:OWNS]->(owned) WHERE owned IN flagged AND NOT owned IN owned_by_flagged
+     + [(firm)-[o:OWNS]->(owned) WHERE (owned:Company AND owned.flagged AND coalesce(owned.registered, true)) AND NOT owned IN owned_by_flagged
           AND (o.start_date IS NULL OR o.start_date <= day) AND (o.end_date IS NULL OR o.end_date > day) | owned] AS ownership_flagged
-WITH firm, flagged, hub_addresses,
+WITH firm, hub_addresses,
      signals + nominee_signals
      + CASE WHEN size(tied_flagged) > 0 THEN [{name: 'owner_links_flagged',
               weight: 1.0 * CASE WHEN size(tied_flagged) > 3 THEN 3 ELSE size(tied_flagged) END,
@@ -169,12 +183,12 @@ WITH firm, flagged, hub_addresses,
      + [(firm)-[:HAS_ADDRESS]->(a) WHERE a IN hub_addresses
         | {name: 'mass_address', weight: 1.5, text: 'registered at ' + coalesce(a.text, a.name) + ', a mass-registration office?'}]
      + reduce(acc = [], a IN [(firm)-[:HAS_ADDRESS]->(a) WHERE NOT a IN hub_addresses | a] |
-          acc + CASE WHEN size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) = 0 THEN [] ELSE
+          acc + CASE WHEN size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h]) = 0 THEN [] ELSE
             [{name: 'shared_address_flagged',
-              weight: 1.0 * CASE WHEN size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) > 3 THEN 3
-                                 ELSE size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h]) END,
+              weight: 1.0 * CASE WHEN size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h]) > 3 THEN 3
+                                 ELSE size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h]) END,
               text: 'shares its address ' + coalesce(a.text, a.name) + ' with '
-                    + toString(size([(h)-[:HAS_ADDRESS]->(a) WHERE h <> firm AND h IN flagged | h])) + ' flagged firm(s)'}] END) AS signals
+                    + toString(size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h])) + ' flagged firm(s)'}] END) AS signals
 // Legitimacy alone is no reason to list a firm.
 WHERE any(s IN signals WHERE s.weight > 0 AND NOT s.name IN ['very_young', 'young', 'tiny'])
 UNWIND signals AS s

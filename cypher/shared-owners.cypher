@@ -9,7 +9,7 @@
 // returns: owner, rel, companies, flagged, hub, links
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day
-MATCH (o)-[r:OWNS|OFFICER_OF]->(c)
+MATCH (c:Company)<-[r:OWNS|OFFICER_OF]-(o)
 WHERE (o:Person OR o:Company)
   AND (type(r) = 'OWNS' OR $officers)
   AND (r.start_date IS NULL OR r.start_date <= day)

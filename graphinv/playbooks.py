@@ -26,6 +26,7 @@ from graphinv.exc import GraphinvError, RefError
 from graphinv.model import NODE_KINDS, check_date, tax_key
 from graphinv.store.casefile import CaseFile
 from graphinv.store.neo4j import BoltTarget, Progress, connect, run_cypher
+from graphinv.store.stream import CaseStream
 
 __all__ = [
     "CASE_PROPERTIES",
@@ -37,6 +38,7 @@ __all__ = [
     "PlaybookResult",
     "builtin_dir",
     "case_rows",
+    "case_stream",
     "check_params",
     "get_playbook",
     "graph_schema",
@@ -514,6 +516,21 @@ def graph_schema() -> dict[str, Any]:
 _PARTIES = frozenset({"Company", "Person"})
 
 
+def _with_chemical(node: dict[str, Any]) -> None:
+    from graphinv.resolve.chemicals import canonical_chemical
+
+    if node.get("kind") == "Shipment" and not node.get("chemical"):
+        chemical = canonical_chemical(node.get("product"), node.get("hs_code"))
+        if chemical:
+            node["chemical"] = chemical
+
+
+def case_stream(case: CaseFile) -> CaseStream:
+    """The rows of :func:`case_rows`, read in bounded memory (a ``CaseStream``: use it in ``with``):
+    what ``graphinv neo4j push``, the neo4j-csv export and the no-server engine load."""
+    return CaseStream(case, finish=_with_chemical)
+
+
 def case_rows(case: CaseFile) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The case's nodes and links as they go into Neo4j or the engine: resolved, every shipment
     carrying ``chemical`` (the precursor lexicon's reading of its product when ingest left it out),
@@ -587,7 +604,7 @@ def run_playbook(
 
     require_engine()
     with CaseFile(case) as opened:  # type: ignore[arg-type]
-        with case_engine(opened, progress=progress, discard=playbook.writes, rows=case_rows) as target:
+        with case_engine(opened, progress=progress, discard=playbook.writes, rows=case_stream) as target:
             return _run_on(target, playbook, values)
 
 

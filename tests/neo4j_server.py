@@ -48,8 +48,8 @@ def engine_target(playbook_case: Path) -> Iterator[object]:
     """The no-server engine holding the fixture case, as ``graphinv playbook run --case`` starts it
     (kept up for the session, so the parity tests do not start a JVM per run)."""
     pytest.importorskip("arcadedb_embedded", reason="the no-server engine needs the engine extra: pip install -e '.[test]'")
-    from graphinv.playbooks import case_rows
+    from graphinv.playbooks import case_stream
     from graphinv.store.arcade import case_engine
 
-    with case_engine(playbook_case, rows=case_rows) as target:
+    with case_engine(playbook_case, rows=case_stream) as target:
         yield target

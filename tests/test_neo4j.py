@@ -19,9 +19,25 @@ from playbook_parity import RUNS
 
 from graphinv.exc import StoreUnavailableError
 from graphinv.export.neo4j import push, write_neo4j_csv
-from graphinv.playbooks import case_rows, list_playbooks, run_playbook
+from graphinv.playbooks import case_rows, case_stream, list_playbooks, run_playbook
 from graphinv.store import CaseFile
 from graphinv.store.neo4j import BoltTarget, connect, run_cypher
+
+
+def test_the_streamed_case_equals_the_case_rows(playbook_case: Path) -> None:
+    """What the push, the engine's load and the CSV export read in chunks is exactly case_rows
+    (resolved: merged groups, flags, chemical, party_degree)."""
+    with CaseFile(playbook_case) as case:
+        nodes, links = case_rows(case)
+        with case_stream(case) as stream:
+            streamed = [n for chunk in stream.nodes(7) for n in chunk]
+            streamed_links = [t for chunk in stream.links(11) for t in chunk]
+            assert stream.node_count == len(nodes) and stream.link_count() >= len(links)
+    assert sorted(streamed, key=lambda n: n["id"]) == nodes
+    assert any(n.get("merged_ids") for n in streamed)
+    kind = {n["id"]: n["kind"] for n in nodes}
+    assert sorted((l for _, _, l in streamed_links), key=lambda l: (l["rel"], l["source"], l["target"])) == links
+    assert all((a, b) == (kind[l["source"]], kind[l["target"]]) for a, b, l in streamed_links)
 
 
 def _target(server: Any, database: str = "graphinv", password: str | None = None) -> BoltTarget:

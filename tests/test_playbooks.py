@@ -178,7 +178,7 @@ def test_cli_lists_and_shows_playbooks_and_every_subcommand_help_ends_with_an_ex
     for name in BOOKS:
         assert name in listed.output
     shown = runner.invoke(app, ["playbook", "show", "ubo"])
-    assert shown.exit_code == 0 and "// param: firm ref(Company)" in shown.output and "MATCH p = (o)-[:OWNS*1..20]->(f)" in shown.output
+    assert shown.exit_code == 0 and "// param: firm ref(Company)" in shown.output and "MATCH p = (f)<-[:OWNS*1..20]-(o)" in shown.output
     bad = runner.invoke(app, ["playbook", "show", "ubbo"])
     assert bad.exit_code == 1 and "No such playbook: 'ubbo'" in bad.output
     readme = (REPO / "README.md").read_text(encoding="utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import shlex
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,9 @@ import orjson
 
 from graphinv.exc import GraphinvError
 from graphinv.model import LINK_KINDS, NODE_KINDS
-from graphinv.playbooks import case_rows
+from graphinv.playbooks import case_stream
 from graphinv.store.casefile import CaseFile
-from graphinv.store.neo4j import BoltTarget, Progress, WriteReport, neo4j_props, schema_statements, write_graph
+from graphinv.store.neo4j import BoltTarget, Progress, WriteReport, neo4j_props, schema_statements, write_case
 
 __all__ = ["DEFAULT_DATABASE", "CsvExport", "push", "write_neo4j_csv"]
 
@@ -35,7 +37,9 @@ def push(
     progress: Progress | None = None,
 ) -> WriteReport:
     """Push the case's graph to Neo4j at ``uri``: uniqueness constraints and indexes first (Neo4j 5
-    syntax), then nodes and links in ``UNWIND $rows ... MERGE`` batches of ``batch`` rows.
+    syntax), then nodes and links in ``UNWIND $rows ... MERGE`` batches of ``batch`` rows (CREATE for
+    a label or type the database has none of yet), then the secondary indexes. The case is read in
+    chunks, so memory does not grow with its size.
 
     Pushing the same case again creates nothing and changes no value. A wrong password, a missing
     database or a server that is down raise StoreUnavailableError, whose message never holds the
@@ -44,11 +48,11 @@ def push(
     target = BoltTarget(uri=uri, user=user, password=password, database=database or DEFAULT_DATABASE)
     opened = case if isinstance(case, CaseFile) else CaseFile(case)
     try:
-        nodes, links = case_rows(opened)
+        with case_stream(opened) as stream:
+            return write_case(target, stream, batch=batch, progress=progress)
     finally:
         if not isinstance(case, CaseFile):
             opened.close()
-    return write_graph(target, nodes, links, batch=batch, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -66,23 +70,24 @@ class CsvExport:
     command: str
 
 
-def _type_of(values: list[Any]) -> str:
-    """The neo4j-admin column type that holds every value of a property (string when they differ)."""
-    kinds: set[str] = set()
-    for value in values:
-        if isinstance(value, bool):
-            kinds.add("boolean")
-        elif isinstance(value, int):
-            kinds.add("long")
-        elif isinstance(value, float):
-            kinds.add("double")
-        elif isinstance(value, list):
-            inner = {("boolean" if isinstance(v, bool) else "long" if isinstance(v, int) else "double" if isinstance(v, float) else "string") for v in value}
-            if inner == {"long", "double"}:
-                inner = {"double"}
-            kinds.add(f"{inner.pop() if len(inner) == 1 else 'string'}[]" if inner else "[]")
-        else:
-            kinds.add("string")
+def _value_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, list):
+        inner = {("boolean" if isinstance(v, bool) else "long" if isinstance(v, int) else "double" if isinstance(v, float) else "string") for v in value}
+        if inner == {"long", "double"}:
+            inner = {"double"}
+        return f"{inner.pop() if len(inner) == 1 else 'string'}[]" if inner else "[]"
+    return "string"
+
+
+def _combine(kinds: set[str]) -> str:
+    """The neo4j-admin column type that holds values of all these kinds (string when they differ)."""
+    kinds = set(kinds)
     if "[]" in kinds:
         kinds.discard("[]")
         if not kinds:
@@ -94,6 +99,11 @@ def _type_of(values: list[Any]) -> str:
     if len(kinds) == 1:
         return kinds.pop()
     return "string[]" if all(k.endswith("[]") for k in kinds) else "string"
+
+
+def _type_of(values: list[Any]) -> str:
+    """The neo4j-admin column type that holds every value of a property (string when they differ)."""
+    return _combine({_value_kind(v) for v in values})
 
 
 def _cell(value: Any, column_type: str, delimiter: str) -> str:
@@ -115,13 +125,25 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _columns(rows: list[dict[str, Any]], skip: set[str]) -> list[tuple[str, str]]:
-    seen: dict[str, list[Any]] = {}
-    for row in rows:
+class _Columns:
+    """The columns of one CSV file, with the type of each, gathered row by row."""
+
+    def __init__(self, skip: set[str]) -> None:
+        self.skip = skip
+        self.kinds: dict[str, set[str]] = {}
+
+    def add(self, row: dict[str, Any], clash: set[str]) -> None:
         for key, value in row.items():
-            if key not in skip:
-                seen.setdefault(key, []).append(value)
-    return [(key, _type_of(values)) for key, values in seen.items()]
+            if key in self.skip:
+                continue
+            self.kinds.setdefault(key, set()).add(_value_kind(value))
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, str):
+                        clash.update(d for d in _DELIMITERS if d in item)
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [(key, _combine(kinds)) for key, kinds in self.kinds.items()]
 
 
 def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.PathLike[str]) -> CsvExport:
@@ -129,64 +151,82 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
     import`` headers (``id:ID``, ``:LABEL``, ``:START_ID``, ``:END_ID``, ``:TYPE``, typed property
     columns, list properties as arrays), plus ``schema.cypher`` (the constraints and indexes to
     create after the import). Returns what was written and the import command to run.
+
+    Bounded memory: the case is read once, in chunks, into one JSON-lines spool file per label and
+    type (a CSV header needs every row's columns and types first), which become the CSV files.
     """
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise GraphinvError(f"{str(folder)!r} is a file; neo4j-csv writes a folder of CSV files: give a folder path")
     folder.mkdir(parents=True, exist_ok=True)
     opened = case if isinstance(case, CaseFile) else CaseFile(case)
+    spool_dir = Path(tempfile.mkdtemp(prefix=".spool-", dir=folder))
     try:
-        nodes, links = case_rows(opened)
+        node_cols: dict[str, _Columns] = {}
+        link_cols: dict[str, _Columns] = {}
+        spools: dict[str, Any] = {}  # closed below, whatever happens
+        clash: set[str] = set()
+        nodes = links = skipped = 0
+
+        def spool(name: str) -> Any:
+            if name not in spools:
+                spools[name] = open(spool_dir / f"{name}.jsonl", "wb")  # noqa: SIM115
+            return spools[name]
+
+        try:
+            with case_stream(opened) as stream:
+                for chunk in stream.nodes():
+                    for node in chunk:
+                        label = node.get("kind")
+                        if label not in NODE_KINDS:
+                            raise GraphinvError(f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}")
+                        row = neo4j_props(node)
+                        node_cols.setdefault(label, _Columns({"id"})).add(row, clash)
+                        spool(f"nodes-{label}").write(orjson.dumps(row) + b"\n")
+                        nodes += 1
+                for chunk in stream.links():
+                    for source_kind, target_kind, link in chunk:
+                        rel = link.get("rel")
+                        if rel not in LINK_KINDS:
+                            raise GraphinvError(f"Link type {rel!r} is not one of {', '.join(LINK_KINDS)}")
+                        if source_kind is None or target_kind is None:
+                            skipped += 1
+                            continue
+                        props = neo4j_props(link, ("rel", "source", "target"))
+                        link_cols.setdefault(rel, _Columns(set())).add(props, clash)
+                        spool(f"relationships-{rel}").write(orjson.dumps([link["source"], link["target"], props]) + b"\n")
+                        links += 1
+        finally:
+            for handle in spools.values():
+                handle.close()
+        delimiter = next((d for d in _DELIMITERS if d not in clash), None)
+        if delimiter is None:
+            raise GraphinvError("Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv")
+        node_files, link_files = [], []
+        for label in sorted(node_cols):
+            columns = node_cols[label].columns()
+            path = folder / f"nodes-{label}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"nodes-{label}.jsonl", "rb") as rows:
+                out = csv.writer(handle)
+                out.writerow(["id:ID", ":LABEL", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
+                for line in rows:
+                    row = orjson.loads(line)
+                    out.writerow([row["id"], label, *(_cell(row.get(key), kind, delimiter) for key, kind in columns)])
+            node_files.append(path)
+        for rel in sorted(link_cols):
+            columns = link_cols[rel].columns()
+            path = folder / f"relationships-{rel}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"relationships-{rel}.jsonl", "rb") as rows:
+                out = csv.writer(handle)
+                out.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
+                for line in rows:
+                    source, target, props = orjson.loads(line)
+                    out.writerow([source, target, rel, *(_cell(props.get(key), kind, delimiter) for key, kind in columns)])
+            link_files.append(path)
     finally:
+        shutil.rmtree(spool_dir, ignore_errors=True)
         if not isinstance(case, CaseFile):
             opened.close()
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    kinds: dict[str, str] = {}
-    for node in nodes:
-        label = node.get("kind")
-        if label not in NODE_KINDS:
-            raise GraphinvError(f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}")
-        kinds[node["id"]] = label
-        by_label.setdefault(label, []).append(neo4j_props(node))
-    by_rel: dict[str, list[dict[str, Any]]] = {}
-    skipped = 0
-    for link in links:
-        if link.get("rel") not in LINK_KINDS:
-            raise GraphinvError(f"Link type {link.get('rel')!r} is not one of {', '.join(LINK_KINDS)}")
-        if link["source"] not in kinds or link["target"] not in kinds:
-            skipped += 1
-            continue
-        props = neo4j_props(link, ("rel", "source", "target"))
-        by_rel.setdefault(link["rel"], []).append({"source": link["source"], "target": link["target"], "props": props})
-    texts = {
-        v for rows in by_label.values() for row in rows for value in row.values() if isinstance(value, list) for v in value if isinstance(v, str)
-    } | {
-        v for rows in by_rel.values() for row in rows for value in row["props"].values() if isinstance(value, list) for v in value if isinstance(v, str)
-    }
-    delimiter = next((d for d in _DELIMITERS if not any(d in t for t in texts)), None)
-    if delimiter is None:
-        raise GraphinvError("Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv")
-    node_files, link_files = [], []
-    for label in sorted(by_label):
-        rows = by_label[label]
-        columns = _columns(rows, {"id"})
-        path = folder / f"nodes-{label}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            out = csv.writer(handle)
-            out.writerow(["id:ID", ":LABEL", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
-            for row in rows:
-                out.writerow([row["id"], label, *(_cell(row.get(key), kind, delimiter) for key, kind in columns)])
-        node_files.append(path)
-    for rel in sorted(by_rel):
-        rows = by_rel[rel]
-        columns = _columns([r["props"] for r in rows], set())
-        path = folder / f"relationships-{rel}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            out = csv.writer(handle)
-            out.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
-            for row in rows:
-                out.writerow([row["source"], row["target"], rel, *(_cell(row["props"].get(key), kind, delimiter) for key, kind in columns)])
-        link_files.append(path)
     schema = folder / "schema.cypher"
     schema.write_text("".join(f"{statement};\n" for _, statement in schema_statements()), encoding="utf-8")
     parts = ["neo4j-admin", "database", "import", "full", DEFAULT_DATABASE, "--overwrite-destination",
@@ -198,8 +238,8 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
         node_files=tuple(node_files),
         link_files=tuple(link_files),
         schema_file=schema,
-        nodes=sum(len(v) for v in by_label.values()),
-        links=sum(len(v) for v in by_rel.values()),
+        nodes=nodes,
+        links=links,
         skipped_links=skipped,
         array_delimiter=delimiter,
         command=command,

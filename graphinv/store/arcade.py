@@ -35,7 +35,8 @@ from typing import Any
 from graphinv.exc import CaseError, MissingExtraError, StoreUnavailableError
 from graphinv.store.casefile import CaseFile
 from graphinv.store.graph import cache_dir
-from graphinv.store.neo4j import BoltTarget, Progress, write_graph
+from graphinv.store.neo4j import BoltTarget, Progress, write_case, write_graph
+from graphinv.store.stream import CaseStream
 
 __all__ = ["ENGINE_USER", "LOADED_MARK", "EngineServer", "case_engine", "engine_root", "require_engine", "start_server"]
 
@@ -219,13 +220,14 @@ def case_engine(
     progress: Progress | None = None,
     batch: int = 5000,
     discard: bool = False,
-    rows: Callable[[CaseFile], tuple[list[dict[str, Any]], list[dict[str, Any]]]] | None = None,
+    rows: Callable[[CaseFile], Any] | None = None,
 ) -> Iterator[BoltTarget]:
     """A private server holding the case's graph, for the duration of the ``with`` block.
 
     The graph is loaded on first use of each case version and reused from the cache after that;
     ``discard`` drops the copy afterwards (a write playbook changed it, so it no longer is the
-    case). ``rows`` gives the nodes and links to load (default: the case's, resolved).
+    case). ``rows`` gives what to load: a ``CaseStream`` (read in bounded memory) or a
+    (nodes, links) pair of lists (default: ``CaseStream(case)``, the case's resolved graph).
     Runs on the same case wait for each other (one server owns a database folder at a time).
     """
     require_engine()
@@ -256,8 +258,12 @@ def case_engine(
                 with start_server(databases, create=(database,)) as server:
                     target = server.target(database)
                     if not loaded:
-                        nodes, links = rows(opened) if rows else (opened.nodes(), opened.links())
-                        write_graph(target, nodes, links, batch=batch, progress=progress)
+                        source = rows(opened) if rows else CaseStream(opened)
+                        if isinstance(source, tuple):
+                            write_graph(target, *source, batch=batch, progress=progress)
+                        else:
+                            with source:
+                                write_case(target, source, batch=batch, progress=progress)
                         mark.write_text(
                             json.dumps({"case": str(opened.path), "case_id": case_id, "version": version, "revision": revision}),
                             encoding="utf-8",

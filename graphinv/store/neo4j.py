@@ -26,6 +26,7 @@ from graphinv.model import LINK_KINDS, NODE_KINDS
 __all__ = [
     "NODE_INDEXES",
     "BoltTarget",
+    "LinkRow",
     "Progress",
     "QueryError",
     "WriteReport",
@@ -35,7 +36,9 @@ __all__ = [
     "redact_uri",
     "run_cypher",
     "schema_statements",
+    "write_case",
     "write_graph",
+    "write_stream",
 ]
 
 #: progress(label, done, total), as the CLI's progress bars take it.
@@ -92,6 +95,8 @@ class WriteReport:
     skipped_links: int
     seconds: float
     constraints: tuple[str, ...] = ()
+    #: Seconds per step: ("schema", s), ("nodes", s), ("links", s), ("indexes", s).
+    phases: tuple[tuple[str, float], ...] = ()
 
     @property
     def rows_per_second(self) -> float:
@@ -291,16 +296,14 @@ def neo4j_props(record: dict[str, Any], skip: Iterable[str] = ()) -> dict[str, A
 
 _LINK_SKIP = ("rel", "source", "target")
 
-
-def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+#: A link to write with the labels of its two ends (None: that end is not in the graph).
+LinkRow = tuple[str | None, str | None, dict[str, Any]]
 
 
 def write_graph(
     target: BoltTarget,
-    nodes: list[dict[str, Any]],
-    links: list[dict[str, Any]],
+    nodes: Iterable[dict[str, Any]],
+    links: Iterable[dict[str, Any]],
     *,
     batch: int = 5000,
     progress: Progress | None = None,
@@ -310,71 +313,228 @@ def write_graph(
     Idempotent: each node is matched on its label and ``id``, each link on its type and its two
     ends, and its properties are set to the case's (so a second push of the same case creates
     nothing and changes no value). Links whose end is missing are skipped and counted.
+    For a whole case, :func:`write_stream` does the same in bounded memory.
     """
-    if batch < 1:
-        raise GraphinvError(f"batch must be at least 1, got {batch!r}")
-    started = time.perf_counter()
+    nodes = list(nodes)
     kinds: dict[str, str] = {}
-    by_label: dict[str, list[dict[str, Any]]] = {}
     for node in nodes:
         label = node.get("kind")
         if label not in NODE_KINDS:
             raise GraphinvError(f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}")
         kinds[node["id"]] = label
-        by_label.setdefault(label, []).append({"id": node["id"], "props": neo4j_props(node)})
-    by_rel: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    skipped = 0
-    for link in links:
-        rel = link.get("rel")
-        if rel not in LINK_KINDS:
-            raise GraphinvError(f"Link {link.get('source')!r} -> {link.get('target')!r} has type {rel!r}, not one of {', '.join(LINK_KINDS)}")
-        source_label, target_label = kinds.get(link["source"]), kinds.get(link["target"])
-        if source_label is None or target_label is None:
-            skipped += 1
-            continue
-        by_rel.setdefault((rel, source_label, target_label), []).append(
-            {"source": link["source"], "target": link["target"], "props": neo4j_props(link, _LINK_SKIP)}
-        )
-    total_nodes = sum(len(v) for v in by_label.values())
-    total_links = sum(len(v) for v in by_rel.values())
-    created_nodes = created_links = 0
+    links = list(links)
+    unique = len(kinds) == len(nodes) and len({(l.get("rel"), l.get("source"), l.get("target")) for l in links}) == len(links)
+    return write_stream(
+        target,
+        [nodes],
+        [[(kinds.get(l["source"]), kinds.get(l["target"]), l) for l in links]],
+        batch=batch,
+        progress=progress,
+        totals=(len(nodes), len(links)),
+        unique=unique,
+    )
+
+
+class _Batches:
+    """Rows grouped by their Cypher statement, handed out ``size`` at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pending: dict[Any, list[dict[str, Any]]] = {}
+
+    def add(self, key: Any, row: dict[str, Any]) -> list[dict[str, Any]] | None:
+        rows = self.pending.setdefault(key, [])
+        rows.append(row)
+        if len(rows) >= self.size:
+            del self.pending[key]
+            return rows
+        return None
+
+    def rest(self) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+        for key in sorted(self.pending):
+            yield key, self.pending[key]
+        self.pending = {}
+
+
+def _node_batches(chunks: Iterable[list[dict[str, Any]]], size: int) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    batches = _Batches(size)
+    for chunk in chunks:
+        for node in chunk:
+            label = node.get("kind")
+            if label not in NODE_KINDS:
+                raise GraphinvError(f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}")
+            full = batches.add(label, neo4j_props(node))
+            if full:
+                yield label, full
+    yield from batches.rest()
+
+
+def _link_batches(chunks: Iterable[list[LinkRow]], size: int, counts: list[int]) -> Iterator[tuple[tuple[str, str, str], list[dict[str, Any]]]]:
+    batches = _Batches(size)
+    for chunk in chunks:
+        for source_label, target_label, link in chunk:
+            rel = link.get("rel")
+            if rel not in LINK_KINDS:
+                raise GraphinvError(f"Link {link.get('source')!r} -> {link.get('target')!r} has type {rel!r}, not one of {', '.join(LINK_KINDS)}")
+            if source_label is None or target_label is None:
+                counts[0] += 1
+                continue
+            counts[1] += 1
+            full = batches.add((rel, source_label, target_label), {"s": link["source"], "t": link["target"], "p": neo4j_props(link, _LINK_SKIP)})
+            if full:
+                yield (rel, source_label, target_label), full
+    yield from batches.rest()
+
+
+def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """``items`` produced by a thread of its own, up to ``depth`` ahead of the consumer: reading the
+    case and preparing the next batch overlap with the server's work on the current one."""
+    import queue
+    import threading
+
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put((None, item), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put((None, done))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            box.put((exc, None))
+
+    thread = threading.Thread(target=produce, name="graphinv-push-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            error, item = box.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def write_case(target: BoltTarget, stream: Any, *, batch: int = 5000, progress: Progress | None = None) -> WriteReport:
+    """Write a whole case from a :class:`graphinv.store.stream.CaseStream`, in bounded memory."""
+    return write_stream(
+        target,
+        stream.nodes(batch),
+        stream.links(batch),
+        batch=batch,
+        progress=progress,
+        totals=(stream.node_count, stream.link_count()),
+        unique=True,
+    )
+
+
+def _is_empty(driver: Any, target: BoltTarget, pattern: str) -> bool:
+    _, rows, _ = run_cypher(driver, target, f"MATCH {pattern} RETURN 1 AS found LIMIT 1")
+    return not rows
+
+
+def write_stream(
+    target: BoltTarget,
+    nodes: Iterable[list[dict[str, Any]]],
+    links: Iterable[list[LinkRow]],
+    *,
+    batch: int = 5000,
+    progress: Progress | None = None,
+    totals: tuple[int, int] | None = None,
+    unique: bool = False,
+    index_after: bool = True,
+) -> WriteReport:
+    """Write a graph given as chunks of nodes and chunks of (source label, target label, link):
+    the uniqueness constraints, every node, every link, then the secondary indexes.
+
+    Idempotent as :func:`write_graph`. With ``unique`` (the caller guarantees each node id and each
+    (type, source, target) occurs once), a label or relationship type that has nothing in the
+    database when the push starts is written with CREATE instead of MERGE: the same result, since
+    there is nothing to match, without a look-up per row. Reading the next rows runs in a thread
+    of its own while the server works. ``totals`` (nodes, links) are only for ``progress``.
+    """
+    if batch < 1:
+        raise GraphinvError(f"batch must be at least 1, got {batch!r}")
+    started = time.perf_counter()
+    total_nodes, total_links = totals or (0, 0)
+    created_nodes = created_links = written_nodes = written_links = unmatched = 0
+    counts = [0, 0]  # links skipped for a missing end, links sent
     constraints = []
+    statements = schema_statements()
+    first = [s for s in statements if "CONSTRAINT" in s[1]]
+    # Secondary indexes are built once over the loaded data rather than kept up to date row by row.
+    later = [s for s in statements if "CONSTRAINT" not in s[1]]
+    if not index_after:
+        first, later = statements, []
+    phases: list[tuple[str, float]] = []
+    mark = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases.append((name, round(now - mark, 2)))
+        mark = now
+
     with connect(target) as driver:
-        for name, statement in schema_statements():
+        for name, statement in first:
             run_cypher(driver, target, statement, write=True)
             constraints.append(name)
-        done = 0
-        for label in sorted(by_label):
-            query = f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n = row.props"
-            for rows in _batches(by_label[label], batch):
-                _, _, summary = run_cypher(driver, target, query, {"rows": rows}, write=True)
-                created_nodes += summary.counters.nodes_created
-                done += len(rows)
-                if progress:
-                    progress("nodes", done, total_nodes)
-        done = 0
-        for rel, source_label, target_label in sorted(by_rel):
+        fresh_labels = {label for label in NODE_KINDS if unique and _is_empty(driver, target, f"(n:{label})")}
+        fresh_rels = {rel for rel in LINK_KINDS if unique and _is_empty(driver, target, f"()-[r:{rel}]->()")}
+        phase("schema")
+        for label, rows in _ahead(_node_batches(nodes, batch)):
+            if label in fresh_labels:
+                query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row"
+            else:
+                query = f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n = row"
+            _, _, summary = run_cypher(driver, target, query, {"rows": rows}, write=True)
+            created_nodes += summary.counters.nodes_created
+            written_nodes += len(rows)
+            if progress:
+                progress("nodes", written_nodes, max(total_nodes, written_nodes))
+        phase("nodes")
+        for (rel, source_label, target_label), rows in _ahead(_link_batches(links, batch, counts)):
+            make = "CREATE" if rel in fresh_rels else "MERGE"
             query = (
-                f"UNWIND $rows AS row MATCH (a:{source_label} {{id: row.source}}) "
-                f"MATCH (b:{target_label} {{id: row.target}}) "
-                f"MERGE (a)-[r:{rel}]->(b) SET r = row.props RETURN count(r) AS written"
+                f"UNWIND $rows AS row MATCH (a:{source_label} {{id: row.s}}) "
+                f"MATCH (b:{target_label} {{id: row.t}}) "
+                f"{make} (a)-[r:{rel}]->(b) SET r = row.p RETURN count(r) AS written"
             )
-            for rows in _batches(by_rel[(rel, source_label, target_label)], batch):
-                _, result, summary = run_cypher(driver, target, query, {"rows": rows}, write=True)
-                created_links += summary.counters.relationships_created
-                written = int(result[0]["written"]) if result else 0
-                skipped += len(rows) - written
-                done += len(rows)
-                if progress:
-                    progress("links", done, total_links)
+            _, result, summary = run_cypher(driver, target, query, {"rows": rows}, write=True)
+            created_links += summary.counters.relationships_created
+            written = int(result[0]["written"]) if result else 0
+            unmatched += len(rows) - written
+            written_links += written
+            if progress:
+                progress("links", written_links + unmatched + counts[0], max(total_links, written_links + unmatched + counts[0]))
+        phase("links")
+        for name, statement in later:
+            run_cypher(driver, target, statement, write=True)
+            constraints.append(name)
+        phase("indexes")
+    if progress:
+        progress("nodes", written_nodes, written_nodes)
+        progress("links", written_links + unmatched + counts[0], written_links + unmatched + counts[0])
     return WriteReport(
         target=target.name,
         database=target.database,
-        nodes=total_nodes,
-        links=total_links,
+        nodes=written_nodes,
+        links=counts[1],
         nodes_created=created_nodes,
         links_created=created_links,
-        skipped_links=skipped,
+        skipped_links=counts[0] + unmatched,
         seconds=time.perf_counter() - started,
         constraints=tuple(constraints),
+        phases=tuple(phases),
     )
