@@ -37,11 +37,11 @@ from graphinv.model import (
     Account,
     Address,
     Company,
+    Exported,
     Family,
     HasAddress,
     Holds,
     Imported,
-    Exported,
     OfficerOf,
     Owns,
     Person,
@@ -194,6 +194,16 @@ class _Kernel:
             if value:
                 props[key] = value if conv is None else conv(value)
         return props
+
+    def identified(self, fields: list[str]) -> tuple[str, dict[str, Any]] | None:
+        """The row's bundle id and its plainly valid properties, or None for the per-row path."""
+        local = _cell(fields, self.i_id)
+        if not local:
+            return None
+        try:
+            return local, self.props(fields, {})
+        except _Bad:
+            return None
 
     def add_extras(self, fields: list[str], props: dict[str, Any]) -> None:
         for i, key in self.extras:
@@ -362,13 +372,10 @@ class _Accounts(_Kernel):
         self.i_holder = self.col("holder_id")
 
     def prepare(self, line: int, fields: list[str]) -> tuple[Any, ...] | None:
-        local = _cell(fields, self.i_id)
-        if not local:
+        found = self.identified(fields)
+        if found is None:
             return None
-        try:
-            given = self.props(fields, {})
-        except _Bad:
-            return None
+        local, given = found
         name = " ".join(v for v in (given.get("bank"), given.get("number")) if v) or local
         props = {"name": name, **given, "bundle_id": local}
         if self.extras:
@@ -424,13 +431,10 @@ class _Shipments(_Kernel):
         return found
 
     def prepare(self, line: int, fields: list[str]) -> tuple[Any, ...] | None:
-        local = _cell(fields, self.i_id)
-        if not local:
+        found = self.identified(fields)
+        if found is None:
             return None
-        try:
-            given = self.props(fields, {})
-        except _Bad:
-            return None
+        local, given = found
         product, hs_code = given.get("product"), given.get("hs_code")
         key = (product, hs_code)
         chemical = self.chemicals.get(key, _Bad)
