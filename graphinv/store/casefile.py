@@ -23,7 +23,7 @@ import orjson
 
 from graphinv.exc import CaseError
 
-__all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID"]
+__all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID", "merge_statement", "finish_node"]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
 SCHEMA_VERSION = 2
@@ -381,12 +381,12 @@ class CaseFile:
             canonical = alias.get(node_id, node_id)
             if canonical != node_id:
                 members.setdefault(canonical, {canonical: None})[node_id] = None
-            _merge(merged, canonical, {"id": canonical, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
+            merge_statement(merged, canonical, {"id": canonical, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
         for canonical, ids in members.items():
             node = merged.get(canonical)
             if node is not None:
                 node["merged_ids"] = sorted(ids)
-        return [_finish_node(merged[k], flags) for k in sorted(merged)]
+        return [finish_node(merged[k], flags) for k in sorted(merged)]
 
     def links(self, *, resolved: bool = True) -> list[dict[str, Any]]:
         """Every link, one per (rel, source, target), sorted so: statements merged like nodes.
@@ -403,7 +403,7 @@ class CaseFile:
             if source == target and src != dst:
                 continue  # both ends were found to be one entity: the link says nothing more
             head = {"rel": rel, "source": source, "target": target}
-            _merge(merged, (rel, source, target), head, f"{prefixes[source_id]}:{line}", props)
+            merge_statement(merged, (rel, source, target), head, f"{prefixes[source_id]}:{line}", props)
         if resolved:
             for d in self.decisions():
                 a, b = sorted((alias.get(d.a, d.a), alias.get(d.b, d.b)))
@@ -429,7 +429,8 @@ class CaseFile:
         return out
 
 
-def _merge(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str, Any], ref: str, props: bytes) -> None:
+def merge_statement(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str, Any], ref: str, props: bytes) -> None:
+    """Fold one statement (its JSON ``props``, cited as ``ref``) into ``merged[key]``, which starts as ``head``."""
     current = merged.get(key)
     values = orjson.loads(props)
     if current is None:
@@ -451,7 +452,8 @@ def _merge(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str, Any], re
         current["sources"].append(ref)
 
 
-def _finish_node(node: dict[str, Any], flags: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+def finish_node(node: dict[str, Any], flags: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    """A merged node as the case gives it out: its other spellings as aliases, its flags cited."""
     names = node.pop("_names", None)
     if names:
         # Every other spelling the sources used (customs clerks, other registries): searchable.

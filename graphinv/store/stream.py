@@ -3,7 +3,7 @@
 ``CaseFile.nodes()`` and ``links()`` build every merged node and link in memory: ≈ 15 GB of Python
 objects for a 1M-company case. A push to Neo4j, the engine's load and the neo4j-admin export only
 need them one batch at a time. :class:`CaseStream` reads the same rows, merged the same way
-(``casefile._merge`` and ``_finish_node``, so the two cannot drift), walking the statements in id
+(``casefile.merge_statement`` and ``finish_node``, so the two cannot drift), walking the statements in id
 order and letting SQLite sort the links on disk. The whole-graph facts a row needs (each link end's
 kind, each node's ``party_degree``) are computed once into temporary tables of a private read-only
 connection, never into Python dicts, so memory stays flat however large the case is.
@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphinv.store.casefile import CaseFile, _finish_node, _merge
+from graphinv.store.casefile import CaseFile, finish_node, merge_statement
 
 __all__ = ["PARTY_KINDS", "CaseStream"]
 
@@ -137,7 +137,7 @@ class CaseStream:
         for node_id, kind, source_id, line, props in rows:
             if node_id != last:
                 if current:
-                    out.append(_finish_node(current.popitem()[1], flags))
+                    out.append(finish_node(current.popitem()[1], flags))
                     if len(out) >= chunk:
                         yield from flush()
                 last = node_id
@@ -148,9 +148,9 @@ class CaseStream:
                     out.append(self._group(node_id, groups[node_id]))
                     skip = True
             if not skip:
-                _merge(current, node_id, {"id": node_id, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
+                merge_statement(current, node_id, {"id": node_id, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
         if current:
-            out.append(_finish_node(current.popitem()[1], flags))
+            out.append(finish_node(current.popitem()[1], flags))
         for canonical in sorted(pending):  # a canonical id with no statement of its own
             out.append(self._group(canonical, groups[canonical]))
         yield from flush()
@@ -164,11 +164,11 @@ class CaseStream:
         for node_id, kind, source_id, line, props in self._db.execute(query, ids):
             if node_id != canonical:
                 seen[node_id] = None
-            _merge(merged, canonical, {"id": canonical, "kind": kind}, f"{self._prefixes[source_id]}:{line}", props)
+            merge_statement(merged, canonical, {"id": canonical, "kind": kind}, f"{self._prefixes[source_id]}:{line}", props)
         node = merged[canonical]
         if len(seen) > 1:
             node["merged_ids"] = sorted(seen)
-        return _finish_node(node, self._flags)
+        return finish_node(node, self._flags)
 
     def links(self, chunk: int = 5000) -> Iterator[list[tuple[str | None, str | None, dict[str, Any]]]]:
         """Every link as ``CaseFile.links()`` gives it, in chunks of (source kind, target kind, link);
@@ -197,7 +197,7 @@ class CaseStream:
                 last = key
                 if rel == "POSSIBLY_SAME_AS":
                     seen_possible.add(key)
-            _merge(current, key, {"rel": rel, "source": source, "target": target}, f"{prefixes[source_id]}:{line}", props)
+            merge_statement(current, key, {"rel": rel, "source": source, "target": target}, f"{prefixes[source_id]}:{line}", props)
         if current:
             out.append(current.popitem()[1])
         if self._alias or self._has_decisions():
