@@ -36,6 +36,7 @@ __all__ = [
     "ingest",
     "rejects_path",
     "validation_error",
+    "map_row",
 ]
 
 
@@ -439,19 +440,7 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
             ctx.prefetch(writer, [r for r in batch if r.error is None], adapter.refs)
         read += len(batch)
         for row in batch:
-            if row.error is not None:
-                reject(row, row.error)
-                continue
-            try:
-                items = adapter.map(row, ctx)
-            except RecordError as error:
-                reject(row, error)
-                continue
-            except ValidationError as exc:
-                reject(row, validation_error(exc))
-                continue
-            kept += 1
-            _write(writer, source_id, row.line, items)
+            kept += map_row(writer, source_id, adapter, ctx, row, reject)
     report.read, report.kept = read, kept
     writer.finish_source(source_id, read=report.read, kept=report.kept, rejected=report.rejected)
     return report, rejected
@@ -459,6 +448,25 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
 
 _NODE_EXCLUDE = {"id", "kind", "sources", "flags", "flagged"}
 _LINK_EXCLUDE = {"source", "target", "sources"}
+
+
+def map_row(
+    writer: Writer, source_id: int, adapter: Adapter, ctx: Context, row: Row, reject: Callable[[Row, RecordError], None]
+) -> bool:
+    """The per-row path for one row: map it and write what it says, or reject it. True if kept."""
+    if row.error is not None:
+        reject(row, row.error)
+        return False
+    try:
+        items = adapter.map(row, ctx)
+    except RecordError as error:
+        reject(row, error)
+        return False
+    except ValidationError as exc:
+        reject(row, validation_error(exc))
+        return False
+    _write(writer, source_id, row.line, items)
+    return True
 
 
 def _write(writer: Writer, source_id: int, line: int, items: Iterable[Item]) -> None:

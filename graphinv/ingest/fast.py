@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from graphinv.exc import RecordError, SourceError
-from graphinv.ingest.core import Adapter, Context, _write, validation_error
+from graphinv.ingest.core import Adapter, Context, map_row
 from graphinv.ingest.csvfile import CsvBatches, Row
 from graphinv.model import (
     MAX_EMPLOYEES,
@@ -700,19 +699,7 @@ def _store(writer: Writer, source_id: int, kernel: _Kernel, adapter: Adapter, ct
             if statements or links:
                 writer.rows(statements, links)
                 statements, links = [], []
-            if item.error is not None:
-                reject(item, item.error)
-                continue
-            try:
-                items = adapter.map(item, ctx)
-            except RecordError as error:
-                reject(item, error)
-                continue
-            except ValidationError as exc:
-                reject(item, validation_error(exc))
-                continue
-            kept += 1
-            _write(writer, source_id, item.line, items)
+            kept += map_row(writer, source_id, adapter, ctx, item, reject)
             continue
         kept += 1
     if statements or links:
