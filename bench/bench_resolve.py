@@ -423,29 +423,18 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def run_graphinv_firms(rows: list[dict[str, str]]) -> dict[str, str]:
     sys.path.insert(0, str(REPO))
-    from graphinv.resolve.match import Candidate, match
+    from graphinv.resolve.match import Candidate, clusters, last_timings, match
 
     t0 = time.perf_counter()
     cands = [Candidate(id=r["id"], kind="Company", name=r["name"], tax_id=r["tax_id"] or None,
                        country="MX", address=r["address"] or None, date=r["date"] or None,
                        registered=r["registered"] == "1") for r in rows]
     merges, _possible = match(cands)
-    from graphinv.resolve.match import last_timings
-
     print("graphinv phases (s):", json.dumps(last_timings), file=sys.stderr)
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            parent[x] = parent.get(parent[x], parent[x])
-            x = parent[x]
-        return x
-
-    for m in merges:
-        ra, rb = find(m.a), find(m.b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    labels = {r["id"]: find(r["id"]) for r in rows}
+    labels = {r["id"]: r["id"] for r in rows}
+    for group in clusters(merges):  # each group sorted: its first id labels it
+        for member in group:
+            labels[member] = group[0]
     labels["__seconds__"] = str(time.perf_counter() - t0)
     return labels
 
