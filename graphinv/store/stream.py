@@ -95,17 +95,17 @@ class CaseStream:
         return stored + possible
 
     def kinds(self, ids: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            out.update(self._db.execute(f"SELECT id, kind FROM gi_kind WHERE id IN ({','.join('?' * len(part))})", part))
-        return out
+        return self._by_id("SELECT id, kind FROM gi_kind", ids)
 
     def _degrees(self, ids: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
+        return self._by_id("SELECT id, n FROM gi_degree", ids)
+
+    def _by_id(self, select: str, ids: list[str]) -> dict[str, Any]:
+        """``select``'s (id, value) rows for these ids, 900 ids a query (SQLite's variable limit)."""
+        out: dict[str, Any] = {}
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
-            out.update(self._db.execute(f"SELECT id, n FROM gi_degree WHERE id IN ({','.join('?' * len(part))})", part))
+            out.update(self._db.execute(f"{select} WHERE id IN ({','.join('?' * len(part))})", part))
         return out
 
     def nodes(self, chunk: int = 5000) -> Iterator[list[dict[str, Any]]]:
