@@ -1,4 +1,4 @@
-"""The matcher splits its work across processes; the answer must not depend on how.
+"""The matcher splits its work across processes and arrays; the answer must not depend on how.
 
 Records come from the resolution benchmark's seeded generator (registry firms, customs
 spellings with typos and missing tax ids, look-alike firms), which also gives the truth.
@@ -7,6 +7,7 @@ spellings with typos and missing tax ids, look-alike firms), which also gives th
 from __future__ import annotations
 
 import importlib.util
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from graphinv.exc import GraphinvError
 from graphinv.perf import worker_count
 from graphinv.resolve import match as match_module
 from graphinv.resolve.match import Candidate, clusters, match
+from graphinv.resolve.normalize import split_legal_form
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_resolve.py"
 
@@ -66,3 +68,48 @@ def test_generated_records_resolve_with_benchmark_quality(records, bench):
             labels[member] = group[0]
     scores = bench.pairwise_scores({r["id"]: r["firm"] for r in rows}, labels)
     assert scores["precision"] >= 0.98 and scores["recall"] >= 0.95, scores
+
+
+def _pairs_one_name_at_a_time(names, searching):
+    """The blocking rule written plainly: each searching name unions its blocks under the caps,
+    keeps the mates it owns, and pre-filters them with rapidfuzz's own token scorers."""
+    from rapidfuzz import fuzz
+
+    blocks = defaultdict(list)
+    name_keys = [match_module._block_keys(nm) for nm in names]
+    for idx, keys in enumerate(name_keys):
+        for k in keys:
+            blocks[k].append(idx)
+    pairs = []
+    for na, keys in enumerate(name_keys):
+        if not searching[na]:
+            continue
+        seen = set()
+        for k in keys:
+            cap = match_module._WORD_BLOCK_CAP if k[1] == "t" else match_module._BLOCK_CAP
+            if len(blocks[k]) <= cap:
+                seen.update(blocks[k])
+        for nb in sorted(m for m in seen if m > na or not searching[m]):
+            a, b = names[na].sort_key, names[nb].sort_key
+            if fuzz.token_sort_ratio(a, b) >= match_module._PREFILTER_AT:
+                pairs.append((na, nb))
+    return pairs
+
+
+@pytest.mark.parametrize("cap", [None, 3])
+def test_candidate_pairs_on_arrays_equal_the_plain_rule(records, monkeypatch, cap):
+    _rows, cands = records
+    if cap is not None:  # small caps, so that skipped blocks are exercised too
+        monkeypatch.setattr(match_module, "_WORD_BLOCK_CAP", cap)
+        monkeypatch.setattr(match_module, "_BLOCK_CAP", cap + 2)
+    texts = sorted({split_legal_form(c.name)[0] for c in cands})
+    df = defaultdict(int)
+    for text in texts:
+        for t in set(text.split()):
+            df[t] += 1
+    names = [match_module._make_name("Company", t, df, len(texts)) for t in texts]
+    searching = bytearray((i % 3 != 0) for i in range(len(names)))  # some names only get found
+    owners, mates = match_module._candidate_pairs(names, searching)
+    expected = _pairs_one_name_at_a_time(names, searching)
+    assert list(zip(owners.tolist(), mates.tolist())) == expected
+    assert len(expected) > 100, "the generated names must share blocks"

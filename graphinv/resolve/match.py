@@ -11,7 +11,8 @@ How a decision is reached, in order:
 2. **Blocking.** Every record that no tax id anchors yet is compared only with names that share a
    block with it: one of its rarest words, a pair of its rare words, a one-letter-deleted form of
    its rarest words (typos), or the first letters of the name with spaces removed. Blocks larger
-   than a cap are skipped, so the work grows with the number of records, not its square.
+   than a cap are skipped, so the work grows with the number of records, not its square. A pair
+   is scored only if its sorted words are alike (rapidfuzz, in native threads).
 3. **Scoring.** Names are compared without their legal form, word by word: each word is aligned
    with its most similar counterpart (rapidfuzz OSA distance, so one-letter typos and swaps
    still align), and every word counts by its rarity (IDF over the distinct names of the case),
@@ -37,12 +38,14 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain, count
 from typing import Iterable, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from graphinv.perf import fork_map, gc_paused
+from graphinv.perf import fork_map, gc_paused, worker_count
 from graphinv.resolve.normalize import (
     STOPWORDS,
     is_placeholder_tax_id,
@@ -391,6 +394,56 @@ def _block_keys(name: _Name) -> list[str]:
     return keys
 
 
+def _candidate_pairs(names: list[_Name], searching: bytearray) -> tuple[np.ndarray, np.ndarray]:
+    """``(owners, mates)``: every pair of a searching name and a block mate worth scoring.
+
+    A searching name meets every name that shares a block with it, except blocks over their cap
+    (a single word's cap is lower than a word pair's or a typo form's: its members share the
+    least, and at a million names they would be most of the work). Blocks are symmetric, so of
+    two searching names the lower one owns the pair: each pair comes once, sorted by owner then
+    mate. A pair stays only if the two sorted word lists are alike enough (rapidfuzz, the
+    pre-filter). At a million names there are tens of millions of block mates, so the join runs
+    on arrays and the pre-filter in rapidfuzz's threads.
+    """
+    name_keys = [_block_keys(nm) for nm in names]
+    per_name = np.fromiter(map(len, name_keys), dtype=np.int64, count=len(names))
+    # A key's id: the position of its first occurrence (map over C callables: no Python per key).
+    key_ids: dict[str, int] = {}
+    entry_key = np.fromiter(map(key_ids.setdefault, chain.from_iterable(name_keys), count()), dtype=np.int64,
+                            count=int(per_name.sum()))
+    del key_ids, name_keys
+    entry_name = np.repeat(np.arange(len(names), dtype=np.int64), per_name)
+    # Each name's single-word keys come first (see _block_keys).
+    words = np.fromiter((min(3, len(nm.rare)) for nm in names), dtype=np.int64, count=len(names))
+    first = np.cumsum(per_name) - per_name
+    position = np.arange(len(entry_key), dtype=np.int64) - np.repeat(first, per_name)
+    cap = np.where(position < np.repeat(words, per_name), _WORD_BLOCK_CAP, _BLOCK_CAP)
+    size = np.bincount(entry_key, minlength=len(entry_key))
+    keep = (size[entry_key] >= 2) & (size[entry_key] <= cap)
+    entry_key, entry_name = entry_key[keep], entry_name[keep]
+    order = np.argsort(entry_key, kind="stable")
+    entry_key, entry_name = entry_key[order], entry_name[order]
+    # Each searching member of a block meets all the block's members.
+    is_searching = np.frombuffer(bytes(searching), dtype=np.uint8).astype(bool)
+    seekers = np.flatnonzero(is_searching[entry_name])
+    block_start = np.searchsorted(entry_key, entry_key[seekers], side="left")
+    block_size = size[entry_key[seekers]]
+    owners = np.repeat(entry_name[seekers], block_size)
+    ramp = np.arange(len(owners), dtype=np.int64) - np.repeat(np.cumsum(block_size) - block_size, block_size)
+    mates = entry_name[np.repeat(block_start, block_size) + ramp]
+    del ramp
+    wanted = (mates != owners) & ((mates > owners) | ~is_searching[mates])
+    pair = np.sort(owners[wanted] * len(names) + mates[wanted])
+    pair = pair[np.concatenate((pair[:1] == pair[:1], pair[1:] != pair[:-1]))]  # each pair once
+    owners, mates = np.divmod(pair, len(names))
+    # Sort keys are sorted word lists already, so plain ``ratio`` is their token_sort_ratio.
+    keys = np.array([nm.sort_key for nm in names], dtype=object)
+    similar = process.cpdist(keys[owners], keys[mates], scorer=fuzz.ratio, score_cutoff=_PREFILTER_AT,
+                             dtype=np.float64, workers=worker_count())
+    hit = similar >= _PREFILTER_AT
+    return owners[hit], mates[hit]
+
+
 # --------------------------------------------------------------------------------------------
 # Matching
 # --------------------------------------------------------------------------------------------
@@ -522,8 +575,6 @@ def _match(
     total = max(len(name_texts), 1)
     weight_cache: dict[str, float] = {}
     names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
-    name_keys = [_block_keys(nm) for nm in names]
-    sort_keys = [nm.sort_key for nm in names]
 
     # Which entities carry each name, and one record of each (for the reason and legal form).
     carriers: dict[int, dict[int, int]] = defaultdict(dict)
@@ -533,11 +584,6 @@ def _match(
     open_names = sorted(
         {rec_name[i] for i in range(n) if not ent.tax[ent.find(i)] or not ent.registered[ent.find(i)]}
     )
-
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for idx, keys in enumerate(name_keys):
-        for k in keys:
-            blocks[k].append(idx)
 
     _lap("names+blocks")
     # ---- 3. score entity pairs ------------------------------------------------------------------
@@ -566,41 +612,23 @@ def _match(
 
     # A name searches its blocks unless a registry firm of exactly that name settles it (that
     # firm outranks any near spelling, see the ambiguity rule below, so the fuzzy search could
-    # only add review links). Blocks are symmetric, so a pair of two searching names is scored
-    # once, from the lower one: the work splits across processes without doing any pair twice.
+    # only add review links).
     searching = bytearray(len(names))
     for na in open_names:
         if not (len(carriers[na]) > 1 and any(ent.tax[r] and ent.registered[r] for r in carriers[na])):
             searching[na] = 1
+    owners, mates = _candidate_pairs(names, searching)
+    _lap("candidates")
 
     def score(start: int, end: int) -> list[Update]:
         out: list[Update] = []
-        for na in open_names[start:end]:
+        slice_names = open_names[start:end]
+        firsts = np.searchsorted(owners, slice_names, side="left").tolist()
+        lasts = np.searchsorted(owners, slice_names, side="right").tolist()
+        for na, first, last in zip(slice_names, firsts, lasts):
             if len(carriers[na]) > 1:
                 consider(na, na, 1.0, "same name", out)
-            if not searching[na]:
-                continue
-            seen: set[int] = set()
-            for k in name_keys[na]:
-                members = blocks[k]
-                # A single word's block is capped lower than a word pair's or a typo form's: its
-                # members share the least, and at a million names they are most of the work.
-                if len(members) > (_WORD_BLOCK_CAP if k[1] == "t" else _BLOCK_CAP):
-                    continue
-                seen.update(members)
-            cand = [m for m in seen if m > na or not searching[m]]
-            if not cand:
-                continue
-            cand.sort()  # block keys carry the kind: one kind per block
-            hits = process.extract(
-                names[na].sort_key,
-                [sort_keys[m] for m in cand],
-                scorer=fuzz.token_sort_ratio,
-                score_cutoff=_PREFILTER_AT,
-                limit=None,
-            )
-            for _choice, _pre, pos in sorted(hits, key=lambda h: h[2]):
-                nb = cand[pos]
+            for nb in mates[first:last].tolist():
                 lo, hi = (na, nb) if na < nb else (nb, na)
                 s_name, how = _name_score(names[lo], names[hi])
                 if s_name >= floor:
