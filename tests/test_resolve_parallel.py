@@ -91,7 +91,10 @@ def _pairs_one_name_at_a_time(names, searching):
                 seen.update(blocks[k])
         for nb in sorted(m for m in seen if m > na or not searching[m]):
             a, b = names[na].sort_key, names[nb].sort_key
-            if fuzz.token_sort_ratio(a, b) >= match_module._PREFILTER_AT:
+            alike = fuzz.token_sort_ratio(a, b)
+            if alike >= match_module._PREFILTER_CLOSE or (
+                alike >= match_module._PREFILTER_AT and fuzz.token_set_ratio(a, b) >= match_module._PREFILTER_CONTAINED
+            ):
                 pairs.append((na, nb))
     return pairs
 

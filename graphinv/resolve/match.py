@@ -12,7 +12,8 @@ How a decision is reached, in order:
    block with it: one of its rarest words, a pair of its rare words, a one-letter-deleted form of
    its rarest words (typos), or the first letters of the name with spaces removed. Blocks larger
    than a cap are skipped, so the work grows with the number of records, not its square. A pair
-   is scored only if its sorted words are alike (rapidfuzz, in native threads).
+   is scored only if its sorted words are alike (rapidfuzz, in native threads), or one name's
+   words are nearly all in the other's.
 3. **Scoring.** Names are compared without their legal form, word by word: each word is aligned
    with its most similar counterpart (rapidfuzz OSA distance, so one-letter typos and swaps
    still align), and every word counts by its rarity (IDF over the distinct names of the case),
@@ -79,8 +80,12 @@ _WORD_BLOCK_CAP = 100
 # Token pairs below this similarity are not aligned at all.
 _TOKEN_ALIGN_AT = 0.6
 _ONE_TYPO = 0.92
-# rapidfuzz token_sort_ratio a block mate needs before the word-by-word score is computed
+# The pre-filter before the word-by-word score, on the names' sorted word lists (rapidfuzz
+# ratio): a block mate this alike is scored; one at least _PREFILTER_AT alike is scored if its
+# words, or the other name's, are nearly all in the other (token_set_ratio); the rest is not.
+_PREFILTER_CLOSE = 80
 _PREFILTER_AT = 70
+_PREFILTER_CONTAINED = 90
 _ADDRESS_BONUS = 0.05
 _ADDRESS_PENALTY = 0.10
 _DATE_BONUS = 0.05
@@ -438,9 +443,15 @@ def _candidate_pairs(names: list[_Name], searching: bytearray) -> tuple[np.ndarr
     owners, mates = np.divmod(pair, len(names))
     # Sort keys are sorted word lists already, so plain ``ratio`` is their token_sort_ratio.
     keys = np.array([nm.sort_key for nm in names], dtype=object)
-    similar = process.cpdist(keys[owners], keys[mates], scorer=fuzz.ratio, score_cutoff=_PREFILTER_AT,
-                             dtype=np.float64, workers=worker_count())
+    a, b = keys[owners], keys[mates]
+    workers = worker_count()
+    similar = process.cpdist(a, b, scorer=fuzz.ratio, score_cutoff=_PREFILTER_AT, dtype=np.float64, workers=workers)
     hit = similar >= _PREFILTER_AT
+    # Less alike than that, a pair is worth scoring only if one name's words are (nearly) all in
+    # the other's: words a clerk dropped ("QUIMICOS LAGUNA" for "Químicos Laguna del Norte").
+    weak = np.flatnonzero(hit & (similar < _PREFILTER_CLOSE))
+    contained = process.cpdist(a[weak], b[weak], scorer=fuzz.token_set_ratio, dtype=np.float64, workers=workers)
+    hit[weak[contained < _PREFILTER_CONTAINED]] = False
     return owners[hit], mates[hit]
 
 
