@@ -70,13 +70,27 @@ def test_generated_records_resolve_with_benchmark_quality(records, bench):
     assert scores["precision"] >= 0.98 and scores["recall"] >= 0.95, scores
 
 
+def _block_keys(name):
+    """A name's blocks as strings, as match._block_ids documents them (single words first)."""
+    rare, k = name.rare[:3], name.kind
+    keys = [f"{k}:word:{t}" for t in rare]
+    keys += [f"{k}:pair:{min(x, y)}:{max(x, y)}" for i, x in enumerate(rare) for y in rare[i + 1:]]
+    if rare and len(rare[0]) >= 5:
+        keys += [f"{k}:typo:{rare[0][:i] + rare[0][i + 1:]}" for i in range(len(rare[0]))]
+    if len(name.spaceless) >= 6:
+        keys.append(f"{k}:start:{name.spaceless[:7]}")
+    if not rare and name.text:
+        keys.append(f"{k}:text:{name.text}")
+    return keys
+
+
 def _pairs_one_name_at_a_time(names, searching):
     """The blocking rule written plainly: each searching name unions its blocks under the caps,
     keeps the mates it owns, and pre-filters them with rapidfuzz's own token scorers."""
     from rapidfuzz import fuzz
 
     blocks = defaultdict(list)
-    name_keys = [match_module._block_keys(nm) for nm in names]
+    name_keys = [_block_keys(nm) for nm in names]
     for idx, keys in enumerate(name_keys):
         for k in keys:
             blocks[k].append(idx)
@@ -86,7 +100,7 @@ def _pairs_one_name_at_a_time(names, searching):
             continue
         seen = set()
         for k in keys:
-            cap = match_module._WORD_BLOCK_CAP if k[1] == "t" else match_module._BLOCK_CAP
+            cap = match_module._WORD_BLOCK_CAP if ":word:" in k else match_module._BLOCK_CAP
             if len(blocks[k]) <= cap:
                 seen.update(blocks[k])
         for nb in sorted(m for m in seen if m > na or not searching[m]):

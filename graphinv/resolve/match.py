@@ -39,7 +39,8 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain, count
+from itertools import count
+from operator import attrgetter
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -378,52 +379,71 @@ def _deletions(token: str) -> list[str]:
     return [token[:i] + token[i + 1:] for i in range(len(token))]
 
 
-def _block_keys(name: _Name) -> list[str]:
-    """Block keys as short strings (a million names make ten million keys: no tuples)."""
-    toks = name.rare
-    k = name.kind[:1]
-    keys = [f"{k}t:{t}" for t in toks[:3]]
-    rare = toks[:3]
-    for i in range(len(rare)):
-        for j in range(i + 1, len(rare)):
-            x, y = (rare[i], rare[j]) if rare[i] < rare[j] else (rare[j], rare[i])
-            keys.append(f"{k}p:{x}:{y}")
-    # A one-letter typo in the rarest word still shares one of its one-letter-deleted forms
-    # with the right spelling (the "symmetric delete" of spelling correctors).
-    if toks and len(toks[0]) >= 5:
-        keys.extend(f"{k}d:{d}" for d in _deletions(toks[0]))
-    if len(name.spaceless) >= 6:
-        keys.append(f"{k}s:{name.spaceless[:7]}")
-    if not toks and name.text:
-        keys.append(f"{k}x:{name.text}")
-    return keys
+def _block_ids(names: list[_Name]) -> tuple[list[int], list[int], list[int]]:
+    """Each name's blocks as ids: ``(ids, blocks per name, single-word blocks per name)``.
+
+    A name's blocks, single words first: each of its three rarest words; each pair of those
+    words; each one-letter-deleted form of its rarest word of five letters or more (a one-letter
+    typo in that word still shares one of them with the right spelling: the "symmetric delete"
+    of spelling correctors); its first seven letters with spaces removed (six letters or more);
+    its whole text when it has no word of two letters. Blocks never mix kinds. Ids are spent
+    on every look-up, so they are unique but not dense; a million names make millions of
+    blocks, hence ids rather than strings.
+    """
+    next_id = count().__next__
+    tables: dict[str, tuple[dict, dict, dict, dict, dict]] = {}
+    typo_blocks: dict[tuple[str, str], list[int]] = {}  # (kind, word): its deleted forms' ids
+    ids: list[int] = []
+    per_name: list[int] = []
+    words: list[int] = []
+    for nm in names:
+        table = tables.get(nm.kind)
+        if table is None:
+            table = tables[nm.kind] = ({}, {}, {}, {}, {})
+        word_ids, pair_ids, typo_ids, start_ids, text_ids = table
+        before = len(ids)
+        rare = nm.rare[:3]
+        ids.extend([word_ids.setdefault(t, next_id()) for t in rare])
+        words.append(len(rare))
+        for i in range(len(rare)):
+            for j in range(i + 1, len(rare)):
+                x, y = rare[i], rare[j]
+                ids.append(pair_ids.setdefault((x, y) if x < y else (y, x), next_id()))
+        if rare and len(rare[0]) >= 5:
+            typos = typo_blocks.get((nm.kind, rare[0]))
+            if typos is None:
+                typos = typo_blocks[(nm.kind, rare[0])] = [typo_ids.setdefault(d, next_id()) for d in _deletions(rare[0])]
+            ids.extend(typos)
+        if len(nm.spaceless) >= 6:
+            ids.append(start_ids.setdefault(nm.spaceless[:7], next_id()))
+        if not rare and nm.text:
+            ids.append(text_ids.setdefault(nm.text, next_id()))
+        per_name.append(len(ids) - before)
+    return ids, per_name, words
 
 
 def _candidate_pairs(names: list[_Name], searching: bytearray) -> tuple[np.ndarray, np.ndarray]:
     """``(owners, mates)``: every pair of a searching name and a block mate worth scoring.
 
-    A searching name meets every name that shares a block with it, except blocks over their cap
-    (a single word's cap is lower than a word pair's or a typo form's: its members share the
-    least, and at a million names they would be most of the work). Blocks are symmetric, so of
-    two searching names the lower one owns the pair: each pair comes once, sorted by owner then
-    mate. A pair stays only if the two sorted word lists are alike enough (rapidfuzz, the
-    pre-filter). At a million names there are tens of millions of block mates, so the join runs
-    on arrays and the pre-filter in rapidfuzz's threads.
+    A searching name meets every name that shares a block with it (see ``_block_ids``), except
+    blocks over their cap (a single word's cap is lower than a word pair's or a typo form's: its
+    members share the least, and at a million names they would be most of the work). Blocks are
+    symmetric, so of two searching names the lower one owns the pair: each pair comes once,
+    sorted by owner then mate. A pair stays only if the two sorted word lists are alike enough
+    (rapidfuzz, the pre-filter). At a million names there are tens of millions of block mates,
+    so the join runs on arrays and the pre-filter in rapidfuzz's threads.
     """
-    name_keys = [_block_keys(nm) for nm in names]
-    per_name = np.fromiter(map(len, name_keys), dtype=np.int64, count=len(names))
-    # A key's id: the position of its first occurrence (map over C callables: no Python per key).
-    key_ids: dict[str, int] = {}
-    entry_key = np.fromiter(map(key_ids.setdefault, chain.from_iterable(name_keys), count()), dtype=np.int64,
-                            count=int(per_name.sum()))
-    del key_ids, name_keys
+    ids, counts, word_counts = _block_ids(names)
+    entry_key = np.array(ids, dtype=np.int64)
+    per_name = np.array(counts, dtype=np.int64)
+    words = np.array(word_counts, dtype=np.int64)
+    del ids, counts, word_counts
     entry_name = np.repeat(np.arange(len(names), dtype=np.int64), per_name)
-    # Each name's single-word keys come first (see _block_keys).
-    words = np.fromiter((min(3, len(nm.rare)) for nm in names), dtype=np.int64, count=len(names))
+    # Each name's single-word blocks come first.
     first = np.cumsum(per_name) - per_name
     position = np.arange(len(entry_key), dtype=np.int64) - np.repeat(first, per_name)
     cap = np.where(position < np.repeat(words, per_name), _WORD_BLOCK_CAP, _BLOCK_CAP)
-    size = np.bincount(entry_key, minlength=len(entry_key))
+    size = np.bincount(entry_key)
     keep = (size[entry_key] >= 2) & (size[entry_key] <= cap)
     entry_key, entry_name = entry_key[keep], entry_name[keep]
     order = np.argsort(entry_key, kind="stable")
@@ -497,7 +517,7 @@ def _match(
             last_timings[phase] = round(now - clock[0], 3)
         clock[0] = now
 
-    recs: list[Candidate] = sorted(candidates, key=lambda c: c.id)
+    recs: list[Candidate] = sorted(candidates, key=attrgetter("id"))
     n = len(recs)
     ids = [c.id for c in recs]
     ent = _Entities(n)
@@ -578,7 +598,7 @@ def _match(
                                     "the same free-text spelling, no identifier on either"))
 
     _lap("identifiers")
-    # ---- 2. names, IDF weights, blocks --------------------------------------------------------
+    # ---- 2. names and IDF weights ----------------------------------------------------------------
     df: dict[str, int] = defaultdict(int)
     for _kind, text in name_texts:
         for t in set(_significant(text)):
@@ -588,15 +608,15 @@ def _match(
     names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
 
     # Which entities carry each name, and one record of each (for the reason and legal form).
+    roots = [ent.find(i) for i in range(n)]
     carriers: dict[int, dict[int, int]] = defaultdict(dict)
-    for i in range(n):
-        carriers[rec_name[i]].setdefault(ent.find(i), i)
+    for i, root in enumerate(roots):
+        carriers[rec_name[i]].setdefault(root, i)
     # Entities a tax id does not settle: no tax id, or an id no registry record carries.
-    open_names = sorted(
-        {rec_name[i] for i in range(n) if not ent.tax[ent.find(i)] or not ent.registered[ent.find(i)]}
-    )
+    open_names = sorted({rec_name[i] for i, root in enumerate(roots) if not ent.tax[root] or not ent.registered[root]})
+    del roots
 
-    _lap("names+blocks")
+    _lap("names")
     # ---- 3. score entity pairs ------------------------------------------------------------------
     # A candidate for an entity pair: (x, y, score, record a, record b, reason, eligible, exact).
     Update = tuple[int, int, float, int, int, str, bool, bool]
@@ -717,8 +737,8 @@ def _match(
             reason = f"{reason}; not merged: {extra}"
         possible.append(_pair(ids[ia], ids[ib], score, "possible", reason))
 
-    merges.sort(key=lambda m: (m.a, m.b))
-    possible.sort(key=lambda m: (m.a, m.b))
+    merges.sort(key=attrgetter("a", "b"))
+    possible.sort(key=attrgetter("a", "b"))
     _lap("decisions")
     return merges, possible
 
