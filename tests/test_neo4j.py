@@ -6,6 +6,7 @@ errors without the secret; the neo4j-admin CSV export is well formed."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -194,3 +195,32 @@ def test_neo4j_csv_has_admin_import_headers_and_every_row(playbook_case: Path, t
                          capture_output=True, text=True, cwd=REPO, timeout=300)
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout.strip().startswith("neo4j-admin database import full")
+
+
+def test_neo4j_csv_cells_are_the_typed_text_whatever_the_mix_of_values() -> None:
+    """The export passes text and numbers to the csv module as they are and converts only the
+    other columns: every cell must still read as ``_cell`` writes it, and a delimiter inside a
+    list item must still be seen."""
+    from graphinv.export.neo4j import _cell, _cells, _Columns
+
+    rows = [
+        {"a": "x", "b": 1, "c": 1.5, "d": True, "e": ["p;q", "r"], "f": [1, 2.5], "g": [], "h": 3, "i": '{"k": 1}'},
+        {"a": 2, "b": 2.5, "c": None, "d": "yes", "e": [1, "s"], "f": [], "g": ["t"], "h": ["u"], "i": 0.1},
+        {"a": False, "b": -(2**40), "d": None, "e": ["v|w"], "g": [True, False], "h": None, "j": 7},
+    ]
+    columns, clash = _Columns(set()), set()
+    for row in rows:
+        columns.add(row, clash)
+    assert clash == {";", "|"}
+    typed = columns.columns()
+    assert dict(typed) == {"a": "string", "b": "double", "c": "string", "d": "string", "e": "string[]", "f": "double[]",
+                           "g": "string[]", "h": "string", "i": "string", "j": "long"}
+    keys = [key for key, _ in typed]
+
+    def text(cells: list[Any]) -> str:
+        out = io.StringIO()
+        csv.writer(out).writerow(cells)
+        return out.getvalue()
+
+    for row in rows:
+        assert text(_cells([row.get(key) for key in keys], columns.converted(), "¦")) == text([_cell(row.get(key), kind, "¦") for key, kind in typed])

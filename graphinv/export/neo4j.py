@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ __all__ = ["DEFAULT_DATABASE", "CsvExport", "push", "write_neo4j_csv"]
 #: Neo4j's default database: pushes name it explicitly rather than rely on the user's home database.
 DEFAULT_DATABASE = "neo4j"
 _DELIMITERS = (";", "|", "¦", "§", "\u00b6")
+_DELIMITER_PATTERN = re.compile(f"[{re.escape(''.join(_DELIMITERS))}]")
 
 
 def push(
@@ -70,6 +72,11 @@ class CsvExport:
     command: str
 
 
+# A scalar's column kind by its exact type: what ``_value_kind`` answers, without its isinstance chain
+# (the export asks once per cell; properties come from ``neo4j_props``, plain Python types).
+_SCALAR_KINDS: dict[type, str] = {str: "string", bool: "boolean", int: "long", float: "double"}
+
+
 def _value_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -78,11 +85,18 @@ def _value_kind(value: Any) -> str:
     if isinstance(value, float):
         return "double"
     if isinstance(value, list):
-        inner = {("boolean" if isinstance(v, bool) else "long" if isinstance(v, int) else "double" if isinstance(v, float) else "string") for v in value}
+        inner = {_SCALAR_KINDS.get(type(v)) or _item_kind(v) for v in value}
         if inner == {"long", "double"}:
             inner = {"double"}
         return f"{inner.pop() if len(inner) == 1 else 'string'}[]" if inner else "[]"
     return "string"
+
+
+def _item_kind(value: Any) -> str:
+    """A list item's kind, for an item whose exact type is not in ``_SCALAR_KINDS`` (a subclass)."""
+    if isinstance(value, bool):
+        return "boolean"
+    return "long" if isinstance(value, int) else "double" if isinstance(value, float) else "string"
 
 
 def _combine(kinds: set[str]) -> str:
@@ -111,7 +125,10 @@ def _cell(value: Any, column_type: str, delimiter: str) -> str:
         return ""
     if column_type.endswith("[]"):
         items = value if isinstance(value, list) else [value]
-        return delimiter.join(_scalar_text(v) for v in items)
+        try:
+            return delimiter.join(items)  # all text, the usual case
+        except TypeError:
+            return delimiter.join(_scalar_text(v) for v in items)
     if isinstance(value, list):
         return orjson.dumps(value).decode()
     return _scalar_text(value)
@@ -133,17 +150,48 @@ class _Columns:
         self.kinds: dict[str, set[str]] = {}
 
     def add(self, row: dict[str, Any], clash: set[str]) -> None:
+        kinds, skip = self.kinds, self.skip
         for key, value in row.items():
-            if key in self.skip:
+            if key in skip:
                 continue
-            self.kinds.setdefault(key, set()).add(_value_kind(value))
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, str):
-                        clash.update(d for d in _DELIMITERS if d in item)
+            kind = _SCALAR_KINDS.get(type(value))
+            if kind is None:
+                if type(value) is list:
+                    try:
+                        # One search of the items joined (by a character no delimiter is), not one per item.
+                        text = "\n".join(value)
+                        kind = "string[]" if value else "[]"
+                    except TypeError:
+                        text = "\n".join(item for item in value if isinstance(item, str))
+                        kind = _value_kind(value)
+                    if _DELIMITER_PATTERN.search(text):
+                        clash.update(d for d in _DELIMITERS if d in text)
+                else:
+                    kind = _value_kind(value)
+            seen = kinds.get(key)
+            if seen is None:
+                kinds[key] = {kind}
+            else:
+                seen.add(kind)
 
     def columns(self) -> list[tuple[str, str]]:
         return [(key, _combine(kinds)) for key, kinds in self.kinds.items()]
+
+    def converted(self) -> list[tuple[int, str]]:
+        """The columns (position, type) whose values ``_cell`` must convert. The others hold only
+        text and numbers in a scalar column, which the csv module writes as ``_cell`` would (None
+        as "", numbers by ``str``, which is ``repr`` for a float)."""
+        return [
+            (i, kind) for i, (kinds, (_, kind)) in enumerate(zip(self.kinds.values(), self.columns(), strict=True))
+            if not kinds <= {"string", "long", "double"} or kind.endswith("[]")
+        ]
+
+
+def _cells(values: list[Any], converted: list[tuple[int, str]], delimiter: str) -> list[Any]:
+    """A row's property cells (``values`` in column order), converted only where a column needs it."""
+    for i, kind in converted:
+        values[i] = _cell(values[i], kind, delimiter)
+    return values
 
 
 def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.PathLike[str]) -> CsvExport:
@@ -204,24 +252,26 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
             raise GraphinvError("Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv")
         node_files, link_files = [], []
         for label in sorted(node_cols):
-            columns = node_cols[label].columns()
+            columns, converted = node_cols[label].columns(), node_cols[label].converted()
+            keys = [key for key, _ in columns]
             path = folder / f"nodes-{label}.csv"
             with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"nodes-{label}.jsonl", "rb") as rows:
                 out = csv.writer(handle)
                 out.writerow(["id:ID", ":LABEL", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
                 for line in rows:
                     row = orjson.loads(line)
-                    out.writerow([row["id"], label, *(_cell(row.get(key), kind, delimiter) for key, kind in columns)])
+                    out.writerow([row["id"], label, *_cells([row.get(key) for key in keys], converted, delimiter)])
             node_files.append(path)
         for rel in sorted(link_cols):
-            columns = link_cols[rel].columns()
+            columns, converted = link_cols[rel].columns(), link_cols[rel].converted()
+            keys = [key for key, _ in columns]
             path = folder / f"relationships-{rel}.csv"
             with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"relationships-{rel}.jsonl", "rb") as rows:
                 out = csv.writer(handle)
                 out.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
                 for line in rows:
                     source, target, props = orjson.loads(line)
-                    out.writerow([source, target, rel, *(_cell(props.get(key), kind, delimiter) for key, kind in columns)])
+                    out.writerow([source, target, rel, *_cells([props.get(key) for key in keys], converted, delimiter)])
             link_files.append(path)
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)

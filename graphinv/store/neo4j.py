@@ -288,7 +288,15 @@ def neo4j_props(record: dict[str, Any], skip: Iterable[str] = ()) -> dict[str, A
     for key, value in record.items():
         if key in skipped:
             continue
-        stored = _value(value)
+        # Text, booleans and lists of text, most values, need none of _value's checks (a push or
+        # an export calls this once per property of millions of rows).
+        kind = type(value)
+        if kind is str or kind is bool:
+            stored = value
+        elif kind is list and all(type(v) is str for v in value):
+            stored = value[:]
+        else:
+            stored = _value(value)
         if stored is not None:
             out[key] = stored
     return out
