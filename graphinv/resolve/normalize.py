@@ -262,7 +262,7 @@ def normalize_tax_id(value: str | None) -> str:
 def is_placeholder_tax_id(value: str) -> bool:
     """True for empty, generic or all-zero ids that must never join two entities."""
     norm = value if value.isalnum() and value.isupper() else normalize_tax_id(value)
-    return len(norm) < 4 or norm in _PLACEHOLDER_TAX or set(norm) <= {"0"}
+    return len(norm) < 4 or norm in _PLACEHOLDER_TAX or not norm.strip("0")
 
 
 def _valid_date(match: re.Match[str]) -> bool:
