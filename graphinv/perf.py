@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from graphinv.exc import GraphinvError
 
-__all__ = ["gc_paused", "fork_map", "worker_count"]
+__all__ = ["fork_call", "fork_map", "gc_paused", "worker_count"]
 
 T = TypeVar("T")
 
@@ -81,3 +81,48 @@ def fork_map(
             yield from pool.imap(_run_slice, bounds)  # type: ignore[misc]
     finally:
         _TASK = None
+
+
+def fork_call(task: Callable[[], T], items: int, *, min_items: int = 50_000) -> Callable[[], T]:
+    """Start ``task()`` in a forked worker process and return at once; call the result to wait.
+
+    The caller goes on with other work meanwhile: the two overlap on two cores. The worker sees
+    the caller's data as it was at the fork (copy-on-write), so ``task`` must only read shared
+    state; its result is pickled back. Below ``min_items`` (``items`` is the size of the
+    task's work), with one worker, or where fork is unavailable, ``task`` runs here, before
+    this returns.
+    """
+    if worker_count() < 2 or items < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        result = task()
+        return lambda: result
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            send.send((True, task()))
+        except BaseException as exc:  # noqa: BLE001 (raised again in the caller)
+            send.send((False, exc))
+
+    worker = context.Process(target=run, daemon=True)
+    worker.start()
+    send.close()
+
+    def wait() -> T:
+        try:
+            ok, value = receive.recv()
+        except EOFError:  # the worker died: killed for memory, most likely
+            ok, value = None, None
+        finally:
+            receive.close()
+            worker.join()
+        if ok is None:
+            raise GraphinvError(
+                f"a worker process stopped without an answer (exit code {worker.exitcode}); "
+                "if memory is short, run with GRAPHINV_WORKERS=1"
+            )
+        if not ok:
+            raise value
+        return value
+
+    return wait

@@ -7,13 +7,14 @@ spellings with typos and missing tax ids, look-alike firms), which also gives th
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from graphinv.exc import GraphinvError
-from graphinv.perf import worker_count
+from graphinv.perf import fork_call, worker_count
 from graphinv.resolve import match as match_module
 from graphinv.resolve.match import Candidate, clusters, match
 from graphinv.resolve.normalize import split_legal_form
@@ -126,7 +127,24 @@ def test_candidate_pairs_on_arrays_equal_the_plain_rule(records, monkeypatch, ca
             df[t] += 1
     names = [match_module._make_name("Company", t, df, len(texts)) for t in texts]
     searching = bytearray((i % 3 != 0) for i in range(len(names)))  # some names only get found
-    owners, mates = match_module._candidate_pairs(names, searching)
+    owners, mates = match_module._candidate_pairs(names, match_module._blocks(names), searching)
     expected = _pairs_one_name_at_a_time(names, searching)
     assert list(zip(owners.tolist(), mates.tolist())) == expected
     assert len(expected) > 100, "the generated names must share blocks"
+
+
+def test_fork_call_overlaps_returns_and_raises(monkeypatch):
+    monkeypatch.setenv("GRAPHINV_WORKERS", "2")
+    shared = list(range(1000))
+    wait = fork_call(lambda: (os.getpid(), sum(shared)), len(shared), min_items=0)
+    pid, total = wait()
+    assert pid != os.getpid() and total == sum(shared)  # forked, and saw the caller's data
+
+    def fails():
+        raise ValueError("no such block")
+
+    with pytest.raises(ValueError, match="no such block"):
+        fork_call(fails, 1, min_items=0)()
+    with pytest.raises(GraphinvError, match="exit code 3"):
+        fork_call(lambda: os._exit(3), 1, min_items=0)()
+    assert fork_call(os.getpid, 1, min_items=2)() == os.getpid()  # small work stays here

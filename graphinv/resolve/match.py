@@ -39,7 +39,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import count
+from itertools import chain, count
 from operator import attrgetter
 from typing import Iterable, Sequence
 
@@ -47,7 +47,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from graphinv.perf import fork_map, gc_paused, worker_count
+from graphinv.perf import fork_call, fork_map, gc_paused, worker_count
 from graphinv.resolve.normalize import (
     STOPWORDS,
     is_placeholder_tax_id,
@@ -93,7 +93,8 @@ _DATE_BONUS = 0.05
 _DATE_PENALTY = 0.15
 _FORM_PENALTY = 0.05
 _MAX_POSSIBLE_PER_ENTITY = 3
-# Below this many names to search, scoring runs in this process: forking would cost more.
+# Below this many spellings (or names to search), the work stays in this process: forking would
+# cost more.
 _FORK_FROM = 20_000
 
 
@@ -422,16 +423,13 @@ def _block_ids(names: list[_Name]) -> tuple[list[int], list[int], list[int]]:
     return ids, per_name, words
 
 
-def _candidate_pairs(names: list[_Name], searching: bytearray) -> tuple[np.ndarray, np.ndarray]:
-    """``(owners, mates)``: every pair of a searching name and a block mate worth scoring.
+def _blocks(names: list[_Name]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(block, name, size)``: the names' blocks under their caps, members sorted by block.
 
-    A searching name meets every name that shares a block with it (see ``_block_ids``), except
-    blocks over their cap (a single word's cap is lower than a word pair's or a typo form's: its
-    members share the least, and at a million names they would be most of the work). Blocks are
-    symmetric, so of two searching names the lower one owns the pair: each pair comes once,
-    sorted by owner then mate. A pair stays only if the two sorted word lists are alike enough
-    (rapidfuzz, the pre-filter). At a million names there are tens of millions of block mates,
-    so the join runs on arrays and the pre-filter in rapidfuzz's threads.
+    ``block`` and ``name`` are parallel: one entry per (block, member), blocks of one name
+    only or over their cap left out (a single word's cap is lower than a word pair's or a typo
+    form's: its members share the least, and at a million names they would be most of the
+    work). ``size[block]`` is a block's size.
     """
     ids, counts, word_counts = _block_ids(names)
     entry_key = np.array(ids, dtype=np.int64)
@@ -447,7 +445,22 @@ def _candidate_pairs(names: list[_Name], searching: bytearray) -> tuple[np.ndarr
     keep = (size[entry_key] >= 2) & (size[entry_key] <= cap)
     entry_key, entry_name = entry_key[keep], entry_name[keep]
     order = np.argsort(entry_key, kind="stable")
-    entry_key, entry_name = entry_key[order], entry_name[order]
+    return entry_key[order], entry_name[order], size
+
+
+def _candidate_pairs(
+    names: list[_Name], blocks: tuple[np.ndarray, np.ndarray, np.ndarray], searching: bytearray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(owners, mates)``: every pair of a searching name and a block mate worth scoring.
+
+    A searching name meets every name that shares a block with it (see ``_block_ids`` and
+    ``_blocks``). Blocks are symmetric, so of two searching names the lower one owns the pair:
+    each pair comes once, sorted by owner then mate. A pair stays only if the two sorted word
+    lists are alike enough (rapidfuzz, the pre-filter). At a million names there are tens of
+    millions of block mates, so the join runs on arrays and the pre-filter in rapidfuzz's
+    threads.
+    """
+    entry_key, entry_name, size = blocks
     # Each searching member of a block meets all the block's members.
     is_searching = np.frombuffer(bytes(searching), dtype=np.uint8).astype(bool)
     seekers = np.flatnonzero(is_searching[entry_name])
@@ -525,19 +538,27 @@ def _match(
 
     _lap(None)
     # ---- per-record fields ------------------------------------------------------------------
+    # Each distinct spelling loses its legal form once, in worker processes at scale.
+    spellings = list(dict.fromkeys((c.kind, c.name) for c in recs))
+
+    def split(start: int, end: int) -> list[tuple[str, str | None]]:
+        return [(core, legal_form_family(form)) for core, form in
+                (_core_name(kind, name) for kind, name in spellings[start:end])]
+
+    cores = dict(zip(spellings, chain.from_iterable(fork_map(split, len(spellings), min_items=_FORK_FROM))))
     name_index: dict[tuple[str, str], int] = {}
     rec_name: list[int] = [0] * n
     rec_form: list[str | None] = [None] * n
     name_texts: list[tuple[str, str]] = []
+    one_country: dict[str, frozenset[str]] = {}  # a few countries for a million records
     for i, c in enumerate(recs):
-        core, form = _core_name(c.kind, c.name)
+        core, rec_form[i] = cores[(c.kind, c.name)]
         key = (c.kind, core)
         idx = name_index.get(key)
         if idx is None:
             idx = name_index[key] = len(name_texts)
             name_texts.append(key)
         rec_name[i] = idx
-        rec_form[i] = legal_form_family(form)
         tax = normalize_tax_id(c.tax_id)
         if tax and not is_placeholder_tax_id(tax):
             ent.tax[i] = frozenset((tax,))
@@ -546,7 +567,7 @@ def _match(
         if reg and not is_placeholder_tax_id(reg):
             ent.reg[i] = frozenset(((country, reg),))
         if country:
-            ent.country[i] = frozenset((country,))
+            ent.country[i] = one_country.get(country) or one_country.setdefault(country, frozenset((country,)))
         if c.date:
             ent.dates[i] = frozenset((c.date.strip(),))
         if c.address and c.address.strip():
@@ -555,12 +576,21 @@ def _match(
         ent.person[i] = c.kind == "Person"
 
     _lap("prepare")
-    # ---- 1. identifiers -----------------------------------------------------------------------
+    # ---- 1. names and IDF weights; their blocks, built by a worker during the next phase -------
+    df: dict[str, int] = defaultdict(int)
+    for _kind, text in name_texts:
+        for t in set(_significant(text)):
+            df[t] += 1
+    total = max(len(name_texts), 1)
+    weight_cache: dict[str, float] = {}
+    names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
+    blocks = fork_call(lambda: _blocks(names), len(names), min_items=_FORK_FROM)
+
+    _lap("names")
+    # ---- 2. identifiers -----------------------------------------------------------------------
     def join_by(groups: dict[tuple, list[int]], rule: str, label: str) -> None:
-        for key in sorted(groups):
+        for key in sorted(key for key, members in groups.items() if len(members) > 1):
             members = groups[key]
-            if len(members) < 2:
-                continue
             head = members[0]
             for other in members[1:]:
                 ra, rb = ent.find(head), ent.find(other)
@@ -588,7 +618,7 @@ def _match(
     for i, c in enumerate(recs):
         if not c.registered and c.kind != "Person" and ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
             spelled[(rec_name[i], _norm_country(c.country))].append(i)
-    for key in sorted(spelled):
+    for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
         for other in members[1:]:
             ra, rb = ent.find(members[0]), ent.find(other)
@@ -598,15 +628,6 @@ def _match(
                                     "the same free-text spelling, no identifier on either"))
 
     _lap("identifiers")
-    # ---- 2. names and IDF weights ----------------------------------------------------------------
-    df: dict[str, int] = defaultdict(int)
-    for _kind, text in name_texts:
-        for t in set(_significant(text)):
-            df[t] += 1
-    total = max(len(name_texts), 1)
-    weight_cache: dict[str, float] = {}
-    names = [_make_name(kind, text, df, total, weight_cache) for kind, text in name_texts]
-
     # Which entities carry each name, and one record of each (for the reason and legal form).
     roots = [ent.find(i) for i in range(n)]
     carriers: dict[int, dict[int, int]] = defaultdict(dict)
@@ -616,7 +637,6 @@ def _match(
     open_names = sorted({rec_name[i] for i, root in enumerate(roots) if not ent.tax[root] or not ent.registered[root]})
     del roots
 
-    _lap("names")
     # ---- 3. score entity pairs ------------------------------------------------------------------
     # A candidate for an entity pair: (x, y, score, record a, record b, reason, eligible, exact).
     Update = tuple[int, int, float, int, int, str, bool, bool]
@@ -648,7 +668,7 @@ def _match(
     for na in open_names:
         if not (len(carriers[na]) > 1 and any(ent.tax[r] and ent.registered[r] for r in carriers[na])):
             searching[na] = 1
-    owners, mates = _candidate_pairs(names, searching)
+    owners, mates = _candidate_pairs(names, blocks(), searching)
     _lap("candidates")
 
     def score(start: int, end: int) -> list[Update]:
@@ -811,6 +831,11 @@ def _building_keys(texts: frozenset[str]) -> frozenset[str]:
 
 def clusters(merges: Iterable[Match]) -> list[list[str]]:
     """The entities the merge pairs make (each a sorted id list), sorted; for tests and reports."""
+    with gc_paused():
+        return _clusters(merges)
+
+
+def _clusters(merges: Iterable[Match]) -> list[list[str]]:
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
