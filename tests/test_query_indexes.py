@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -17,10 +18,17 @@ import pytest
 from conftest import FIXTURE, REPO
 
 from graphinv import ingest, load_graph
-from graphinv.model import fold
+from graphinv.model import LINK_KINDS, fold
 from graphinv.query import Account, Entity, cluster, risk
 from graphinv.query._arrays import arrays, gather, unique
-from graphinv.query._graph import evidence, flagged_nodes, hub_degree, nodes_of_kind
+from graphinv.query._graph import (
+    evidence,
+    flagged_firms,
+    flagged_nodes,
+    hub_degree,
+    is_registered_company,
+    nodes_of_kind,
+)
 from graphinv.query.new_importers import chemical_shipments, latest_shipment_date, shipment_chemical
 from graphinv.query.refs import _index, _scan
 from graphinv.query.results import Evidence
@@ -105,6 +113,7 @@ def test_kind_flagged_and_chemical_indexes_match_a_scan(graph: nx.MultiDiGraph) 
     for kind in ("Company", "Person", "Address", "Account", "Shipment"):
         assert nodes_of_kind(graph, kind) == tuple(n for n, a in nodes.items() if a.get("kind") == kind)
     assert flagged_nodes(graph) == tuple(n for n, a in nodes.items() if a.get("flagged"))
+    assert flagged_firms(graph) == tuple(n for n, a in nodes.items() if a.get("flagged") and is_registered_company(a))
     expected: dict[str, list[str]] = {}
     for n, a in nodes.items():
         if a.get("kind") == "Shipment" and shipment_chemical(a):
@@ -179,6 +188,40 @@ def test_cluster_walk_over_arrays_equals_the_dict_walk(
     assert dump(fast) == dump(slow)
 
 
+def networkx_louvain(nodes: list[str], edges: list[tuple[str, str]], *, seed: int) -> list[set[str]]:
+    simple = nx.Graph()
+    simple.add_nodes_from(nodes)
+    simple.add_edges_from(edges)
+    return nx.community.louvain_communities(simple, seed=seed)  # type: ignore[no-any-return]
+
+
+def test_louvain_gives_networkx_communities() -> None:
+    # Trees, sparse and denser graphs, isolated nodes, repeated and reversed links, several seeds.
+    rng = random.Random(4)
+    for trial in range(240):
+        nodes = sorted({f"n{rng.randrange(10**6):06d}" for _ in range(rng.randint(1, 160))})
+        if trial % 3 == 0:
+            edges = [(nodes[i], nodes[rng.randrange(i)]) for i in range(1, len(nodes))]
+        else:
+            edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randint(0, 4 * len(nodes)))]
+            edges = [(a, b) for a, b in edges if a != b]
+        edges += edges[: len(edges) // 4]
+        seed = trial % 4
+        found = cluster_module.louvain(nodes, edges, seed=seed)
+        assert found == networkx_louvain(nodes, edges, seed=seed), trial
+
+
+@pytest.mark.parametrize("options", [{}, {"hops": 3}, {"max_degree": None}])
+def test_cluster_communities_are_networkx_louvain(
+    graph: nx.MultiDiGraph, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = cluster(graph, community_min_size=3, **options)
+    monkeypatch.setattr(cluster_module, "louvain", networkx_louvain)
+    slow = cluster(graph, community_min_size=3, **options)
+    assert sum(g.communities for g in fast.rows) > len(fast.rows)
+    assert dump(fast) == dump(slow)
+
+
 def test_unvalidated_models_equal_validated_ones(fixture_graph: nx.MultiDiGraph) -> None:
     graph = fixture_graph
     for node, attrs in graph._node.items():
@@ -193,6 +236,11 @@ def test_unvalidated_models_equal_validated_ones(fixture_graph: nx.MultiDiGraph)
         made = evidence(graph, attrs)
         assert made == Evidence(**made.model_dump())
         assert made.model_dump(mode="json") == Evidence(**made.model_dump()).model_dump(mode="json")
+        # The sentence is what the validated link model says.
+        cls = LINK_KINDS[attrs["rel"]]
+        link = cls(**{k: v for k, v in attrs.items() if k in cls.model_fields and v is not None})
+        names = [str(graph._node[n].get("name") or n) for n in (attrs["source"], attrs["target"])]
+        assert made.text.startswith(link.explain(*names))
 
 
 def test_indexes_are_cached_with_the_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

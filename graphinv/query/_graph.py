@@ -19,7 +19,7 @@ from graphinv.exc import GraphinvError
 from graphinv.model import LINK_KINDS, check_date
 from graphinv.perf import gc_paused
 from graphinv.query._arrays import GraphArrays, arrays
-from graphinv.query.results import Entity, Evidence, Hub, build
+from graphinv.query.results import Entity, Evidence, Hub, build, entity_fields
 from graphinv.store.graph import graph_index, register_index
 
 __all__ = [
@@ -100,46 +100,60 @@ def _name(graph: nx.MultiDiGraph, node_id: str) -> str:
 
 
 _PROPS_SKIP = frozenset({"rel", "source", "target", "sources"})
-_PROTOTYPES: dict[type, Any] = {}
-_FIELDS: dict[type, frozenset[str]] = {}
+#: Per link kind: its class, its field names and their defaults (read once: the class properties
+#: are slow to read).
+_KINDS: dict[str, tuple[type, frozenset[str], dict[str, Any]]] = {}
+_new = object.__new__
+_set = object.__setattr__
 
 
-def _link(cls: type, source: str, target: str, fields: dict[str, Any]) -> Any:
-    """A link model for its ``explain``, built without validation (the graph's values were
-    validated at ingest): ``model_construct`` inspects default factories on every call, which
-    costs more than the whole explanation."""
-    defaults = _PROTOTYPES.get(cls)
-    if defaults is None:
-        defaults = _PROTOTYPES[cls] = dict(cls.model_construct(source="", target="").__dict__)  # type: ignore[attr-defined]
-    link = object.__new__(cls)
-    object.__setattr__(link, "__dict__", {**defaults, "source": source, "target": target, **fields})
-    object.__setattr__(link, "__pydantic_fields_set__", set())
-    object.__setattr__(link, "__pydantic_extra__", None)
-    object.__setattr__(link, "__pydantic_private__", None)
-    return link
+def _kind(rel: str) -> tuple[type, frozenset[str], dict[str, Any]]:
+    found = _KINDS.get(rel)
+    if found is None:
+        cls = LINK_KINDS[rel]  # LookupError for a kind the model does not know
+        defaults = dict(cls.model_construct(source="", target="").__dict__)
+        found = _KINDS[rel] = (cls, frozenset(cls.model_fields), defaults)
+    return found
 
 
-def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any]) -> Evidence:
-    """A link as evidence: the sentence its kind explains it with, and its sources appended."""
-    rel, source, target = attrs["rel"], attrs["source"], attrs["target"]
-    sources = tuple(attrs.get("sources") or ())
-    props = {k: v for k, v in attrs.items() if v is not None and k not in _PROPS_SKIP}
-    nodes = graph._node
-    source_name = str(nodes[source].get("name") or source)
-    target_name = str(nodes[target].get("name") or target)
-    cls = LINK_KINDS.get(rel)
+def _sentence(rel: str, source: str, target: str, props: dict[str, Any], source_name: str, target_name: str) -> str:
+    """The link kind's ``explain``, called on a bare instance of its model holding just its fields'
+    values (no validation, no pydantic bookkeeping): the graph's values were validated at ingest,
+    and ``model_construct`` costs more than the whole explanation."""
     try:
-        if cls is None:
-            raise LookupError(rel)
-        known = _FIELDS.get(cls)
-        if known is None:
-            known = _FIELDS[cls] = frozenset(cls.model_fields)  # the class property is slow to read
-        fields = {k: v for k, v in props.items() if k in known}
-        sentence = _link(cls, source, target, fields).explain(source_name, target_name)
+        cls, known, defaults = _kind(rel)
+        values = defaults.copy()
+        values["source"] = source
+        values["target"] = target
+        for k, v in props.items():
+            if k in known:
+                values[k] = v
+        link: Any = _new(cls)
+        _set(link, "__dict__", values)
+        return link.explain(source_name, target_name)  # type: ignore[no-any-return]
     except (LookupError, AttributeError, TypeError, ValueError):
-        sentence = f"{source_name} {rel.lower().replace('_', ' ')} {target_name}"
-    if props.get("end_date"):
-        sentence += f" (until {props['end_date']})"
+        return f"{source_name} {rel.lower().replace('_', ' ')} {target_name}"
+
+
+def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any], name: Callable[[str], str] | None = None) -> Evidence:
+    """A link as evidence: the sentence its kind explains it with, and its sources appended.
+
+    ``name``: a node's display name (``Entity.name``) when the caller has already read it (at
+    registry scale each read of a node is a cache miss)."""
+    rel, source, target = attrs["rel"], attrs["source"], attrs["target"]
+    sources = attrs.get("sources")
+    sources = tuple(sources) if sources else ()
+    props = {k: v for k, v in attrs.items() if k not in _PROPS_SKIP and v is not None}
+    if name is None:
+        nodes = graph._node
+        source_name = str(nodes[source].get("name") or source)
+        target_name = str(nodes[target].get("name") or target)
+    else:
+        source_name, target_name = name(source), name(target)
+    sentence = _sentence(rel, source, target, props, source_name, target_name)
+    end = props.get("end_date")
+    if end:
+        sentence += f" (until {end})"
     if sources:
         sentence += f" ({'; '.join(sources)})"
     return build(
@@ -203,9 +217,10 @@ def flagged_nodes(graph: nx.MultiDiGraph) -> tuple[str, ...]:
 
 
 def flagged_firms(graph: nx.MultiDiGraph) -> tuple[str, ...]:
-    """Flagged registry firms (customs parties are not firms a watch list names)."""
-    nodes = graph._node
-    return tuple(n for n in flagged_nodes(graph) if is_registered_company(nodes[n]))
+    """Flagged registry firms (customs parties are not firms a watch list names), in graph order
+    (read off the arrays: a registry flags thousands of firms and persons)."""
+    arr = arrays(graph)
+    return tuple(arr.ids[i] for i in np.flatnonzero(arr.flagged & arr.registered).tolist())
 
 
 def is_registered_company(attrs: dict[str, Any]) -> bool:
@@ -245,8 +260,13 @@ class Entities:
     def __call__(self, node: str) -> Entity:
         entity = self._made.get(node)
         if entity is None:
-            entity = self._made[node] = Entity.of(self.graph, node)
+            entity = self._made[node] = build(Entity, entity_fields(self.graph, node))
         return entity
+
+    def name(self, node: str) -> str:
+        """The entity's name (read once, however many rows and sentences name it)."""
+        entity = self._made.get(node)
+        return (self(node) if entity is None else entity).name
 
 
 class HubCheck:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import networkx as nx
+import numpy as np
 
 from graphinv.exc import GraphinvError
-from graphinv.query._graph import as_of_date, evidence, flagged_firms, investigation, is_current, same_as
+from graphinv.query._arrays import arrays, gather
+from graphinv.query._graph import Entities, as_of_date, evidence, flagged_firms, investigation, is_current, same_as
 from graphinv.query.refs import resolve_refs
-from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row
+from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row, build
 from graphinv.query.ubo import ownership, stakes
 
 __all__ = ["FreezeEntry", "FreezeList", "freeze_list"]
@@ -102,7 +104,6 @@ def freeze_list(
     if not 0.0 <= min_share <= 100.0:
         raise GraphinvError(f"min_share must be a percentage between 0 and 100, got {min_share!r}")
     day = as_of_date(as_of)
-    nodes = graph._node
     if around:
         seeds = resolve_refs(graph, around, kinds=("Company", "Person"))
     else:
@@ -122,11 +123,19 @@ def freeze_list(
             entry = entries[node] = _Entry(role=role)
         entry.add(role, reason, paths, links)
 
-    def name(node: str) -> str:
-        return str(nodes[node].get("name") or node)
+    entity = Entities(graph)  # each node read once, however many entries and sentences name it
+    name = entity.name
+    said: dict[tuple[str, str, str], Evidence] = {}  # a chain's links are listed by every firm on it
+
+    def worded(link: dict[str, Any]) -> Evidence:
+        key = (link["rel"], link["source"], link["target"])
+        found = said.get(key)
+        if found is None:
+            found = said[key] = evidence(graph, link, name)
+        return found
 
     for seed in seeds:
-        flags = nodes[seed].get("flags") or []
+        flags = entity(seed).flags
         add(seed, "named", f"flagged ({', '.join(flags)})" if flags else "named in the request")
 
     notes: list[str] = []
@@ -134,9 +143,10 @@ def freeze_list(
     owns: dict[str, dict[str, tuple[float, tuple[str, ...]]]] = {}
     chain_of: dict[str, dict[str, set[str]]] = {}
     below: dict[str, dict[str, float]] = {}
-    company_seeds = sorted((s for s in seeds if nodes[s].get("kind") == "Company"), key=lambda s: (name(s), s))
+    company_seeds = sorted((s for s in seeds if entity(s).kind == "Company"), key=lambda s: (name(s), s))
+    owners_read: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for seed in company_seeds:
-        found = ownership(graph, seed, day, aliases=aliases)
+        found = ownership(graph, seed, day, aliases=aliases, owners=owners_read)
         for row in stakes(graph, day, found):
             owner = row.owner
             if row.effective_pct is not None and row.effective_pct >= min_share:
@@ -151,7 +161,7 @@ def freeze_list(
                             chain_of.setdefault(firm, {}).setdefault(seed, set()).add(owner)
             elif not row.share_known and (row.max_pct or 0.0) >= min_share:
                 notes.append(
-                    f"{Entity.of(graph, owner).label} owns an unknown share of {name(seed)} "
+                    f"{entity(owner).label} owns an unknown share of {name(seed)} "
                     f"(at most {_pct(row.max_pct or 0.0)}): "
                     "not listed; establish the share"
                 )
@@ -159,20 +169,21 @@ def freeze_list(
                 below.setdefault(owner, {})[seed] = row.effective_pct
 
     if spouses:
-        for person in [
-            n for n, e in entries.items() if e.role in ("named", "owner") and nodes[n].get("kind") == "Person"
-        ]:
-            for spouse, link in _spouses(graph, person):
+        persons = [n for n, e in entries.items() if e.role in ("named", "owner") and entity(n).kind == "Person"]
+        married = _spouses(graph, persons)
+        for person in persons:
+            for spouse, link in married.get(person, ()):
                 add(spouse, "spouse", f"spouse of {name(person)}", [(spouse, person)], [link])
 
     if officers:
-        for firm in [n for n in entries if nodes[n].get("kind") == "Company"]:
+        for firm in [n for n in entries if entity(n).kind == "Company"]:
             for officer, keys in sorted(graph._pred[firm].items()):
                 link = keys.get("OFFICER_OF")
                 if link is not None and is_current(link, day):
                     role = link.get("role") or "officer"
                     add(officer, "officer", f"{role} of {name(firm)}", [(officer, firm)], [link])
 
+    held = _accounts(graph, list(entries))
     built = []
     for node, entry in entries.items():
         reasons = list(entry.reasons)
@@ -182,35 +193,67 @@ def freeze_list(
         for seed, owners in chain_of.get(node, {}).items():
             whose = ", ".join(name(o) for o in sorted(owners, key=lambda o: (name(o), o)))
             reasons.append(f"on the ownership chain of {whose} to {name(seed)}")
-        flags = nodes[node].get("flags") or []
+        flags = entity(node).flags
         if flags and entry.role != "named":
             reasons.append(f"on watch list {', '.join(flags)}")
         for seed, pct in below.get(node, {}).items():
             reasons.append(f"also owns {_pct(pct)} of {name(seed)} (below {_pct(min_share)})")
         accounts = sorted(
-            (Account.of(graph, a) for a, keys in graph._succ[node].items() if "HOLDS" in keys),
+            (Account.of(graph, a) for a in held.get(node, ())),
             key=lambda a: (a.bundle_id or "", a.number or "", a.id),
         )
         links = sorted(entry.links.values(), key=lambda l: (l["rel"], l["source"], l["target"]))
         built.append(
-            FreezeEntry(
-                entity=Entity.of(graph, node),
-                role=entry.role,  # type: ignore[arg-type]
-                reason="; ".join(reasons),
-                reasons=tuple(reasons),
-                accounts=tuple(accounts),
-                paths=tuple(entry.paths),
-                links=tuple(evidence(graph, l) for l in links),
+            build(
+                FreezeEntry,
+                {
+                    "entity": entity(node),
+                    "role": entry.role,
+                    "reason": "; ".join(reasons),
+                    "reasons": tuple(reasons),
+                    "accounts": tuple(accounts),
+                    "paths": tuple(entry.paths),
+                    "links": tuple(worded(l) for l in links),
+                },
             )
         )
     built.sort(key=lambda e: (_ROLE_ORDER[e.role], e.entity.kind != "Company", e.entity.name, e.entity.id))
     return FreezeList(rows=tuple(built), as_of=day, min_share=min_share, notes=tuple(dict.fromkeys(notes)))
 
 
-def _spouses(graph: nx.MultiDiGraph, person: str) -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for other, keys in list(graph._succ[person].items()) + list(graph._pred[person].items()):
-        link = keys.get("FAMILY")
-        if link is not None and link.get("relation") == "spouse" and other != person:
-            found.append((other, link))
-    return sorted(found, key=lambda item: item[0])
+def _accounts(graph: nx.MultiDiGraph, holders: list[str]) -> dict[str, list[str]]:
+    """The accounts each holder holds (HOLDS links out), from the graph's arrays: a firm's links out
+    include every shipment it imported or exported, read one by one otherwise."""
+    arr = arrays(graph)
+    holds = arr.rel_code("HOLDS")
+    if holds < 0 or not holders:
+        return {}
+    at = np.fromiter((arr.pos[n] for n in holders), dtype=np.int64, count=len(holders))
+    owner, entry = gather(arr.indptr, arr.adj, at)
+    link = arr.adj_link[entry]
+    keep = (arr.rel[link] == holds) & (arr.src[link] == owner)
+    found: dict[str, list[str]] = {}
+    ids = arr.ids
+    for holder, account in zip(owner[keep].tolist(), arr.dst[link[keep]].tolist()):
+        found.setdefault(ids[holder], []).append(ids[account])
+    return found
+
+
+def _spouses(graph: nx.MultiDiGraph, persons: list[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Each person's spouses with the FAMILY link that says so, by spouse id (a link out before one
+    in), from the graph's arrays."""
+    arr = arrays(graph)
+    if not persons:
+        return {}
+    at = np.fromiter((arr.pos[n] for n in persons), dtype=np.int64, count=len(persons))
+    person, entry = gather(arr.indptr, arr.adj, at)
+    link = arr.adj_link[entry]
+    other = arr.adj[entry]
+    keep = arr.spouse[link] & (other != person)
+    ids, succ = arr.ids, graph._succ
+    found: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
+    for p, o, l in zip(person[keep].tolist(), other[keep].tolist(), link[keep].tolist()):
+        out = int(arr.src[l]) == p
+        source, target = (ids[p], ids[o]) if out else (ids[o], ids[p])
+        found.setdefault(ids[p], []).append((ids[o], 0 if out else 1, succ[source][target]["FAMILY"]))
+    return {p: [(o, attrs) for o, _, attrs in sorted(links, key=lambda x: x[:2])] for p, links in found.items()}

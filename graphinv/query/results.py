@@ -14,16 +14,27 @@ _FROZEN = ConfigDict(frozen=True)
 _M = TypeVar("_M", bound=BaseModel)
 
 
+_new = object.__new__
+_set = object.__setattr__
+_FIELDS_SET: dict[type, set[str]] = {}
+
+
 def build(cls: type[_M], values: dict[str, Any]) -> _M:
     """A model from values that already have its fields' exact types (every field given, in order),
     without validation: what ``cls(**values)`` makes, at a fraction of the cost. The investigations
     build tens of thousands of entities and evidence links from the graph, whose values were
-    validated at ingest; tests/test_query_indexes.py checks the two agree."""
-    model = object.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    validated at ingest; tests/test_query_indexes.py checks the two agree.
+
+    All models of a class share one ``__pydantic_fields_set__`` (every field): the models are
+    frozen, so nothing adds to it, and pydantic copies it before changing a copy's."""
+    fields_set = _FIELDS_SET.get(cls)
+    if fields_set is None:
+        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
     return model
 
 
@@ -80,17 +91,13 @@ class Account(Entity):
 
     @classmethod
     def of(cls, graph: nx.MultiDiGraph, node_id: str) -> Account:
+        fields = entity_fields(graph, node_id)
         attrs = graph._node[node_id]
-        return build(
-            Account,
-            {
-                **entity_fields(graph, node_id),
-                "bank": _str_or_none(attrs.get("bank")),
-                "number": _str_or_none(attrs.get("number")),
-                "status": _str_or_none(attrs.get("status")),
-                "frozen_date": _str_or_none(attrs.get("frozen_date")),
-            },
-        )
+        fields["bank"] = _str_or_none(attrs.get("bank"))
+        fields["number"] = _str_or_none(attrs.get("number"))
+        fields["status"] = _str_or_none(attrs.get("status"))
+        fields["frozen_date"] = _str_or_none(attrs.get("frozen_date"))
+        return build(Account, fields)
 
     @property
     def label(self) -> str:

@@ -21,7 +21,7 @@ from graphinv.query._graph import (
     nodes_of_kind,
     same_as,
 )
-from graphinv.query.results import Entity, Evidence, Hub, QueryResult, Row, labels
+from graphinv.query.results import Entity, Evidence, Hub, QueryResult, Row, build, labels
 
 __all__ = ["SharedOwner", "SharedOwners", "shared_owners"]
 
@@ -122,13 +122,16 @@ def _rows(
             links += _same_as_links(graph, owner, aliases)
         links.sort(key=lambda l: (l["rel"], l["source"], l["target"]))
         rows.append(
-            SharedOwner(
-                owner=entity(owner),
-                rel=rel,  # type: ignore[arg-type]
-                companies=tuple(companies),
-                flagged=flagged_companies,
-                hub=max_degree is not None and len(companies) > max_degree,
-                links=tuple(evidence(graph, l) for l in links),
+            build(
+                SharedOwner,
+                {
+                    "owner": entity(owner),
+                    "rel": rel,
+                    "companies": tuple(companies),
+                    "flagged": flagged_companies,
+                    "hub": max_degree is not None and len(companies) > max_degree,
+                    "links": tuple(evidence(graph, l, entity.name) for l in links),
+                },
             )
         )
     return rows

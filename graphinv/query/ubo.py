@@ -78,6 +78,7 @@ class _Ownership:
     stakes: dict[str, _Stake]
     cycles: set[tuple[str, ...]]
     truncated: bool
+    owners: dict[str, list[tuple[str, dict[str, Any]]]]  # _owners_of() of each firm read
 
 
 def _owners_of(graph: nx.MultiDiGraph, firm: str, day: str) -> list[tuple[str, dict[str, Any]]]:
@@ -103,9 +104,15 @@ def ownership(
     aliases: dict[str, str] | None = None,
     max_depth: int = MAX_DEPTH,
     max_chains: int = MAX_CHAINS,
+    owners: dict[str, list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> _Ownership:
-    """Every owner's stake in ``firm`` over all simple chains (no firm visited twice) on ``day``."""
+    """Every owner's stake in ``firm`` over all simple chains (no firm visited twice) on ``day``.
+
+    ``owners``: each firm's current owners as read so far on ``day``, shared by the calls of one
+    investigation (the freeze list walks up from every flagged firm, and their chains meet)."""
     nodes = graph._node
+    if owners is None:
+        owners = {}
     stakes: dict[str, _Stake] = {}
     cycles: set[tuple[str, ...]] = set()
     chains = 0
@@ -114,7 +121,10 @@ def ownership(
     stack: list[tuple[str, float, bool, tuple[str, ...], tuple[dict[str, Any], ...]]] = [(firm, 1.0, True, (firm,), ())]
     while stack:
         node, product, known, path, links = stack.pop()
-        for owner, attrs in _owners_of(graph, node, day):
+        found = owners.get(node)
+        if found is None:
+            found = owners[node] = _owners_of(graph, node, day)
+        for owner, attrs in found:
             if owner in path:
                 # A firm owning part of itself through others: the chain stops here, so the
                 # stake it holds in itself is never counted (and the walk never loops).
@@ -131,7 +141,9 @@ def ownership(
             chain = (owner, *path)
             chain_links = (attrs, *links)
             key = aliases.get(owner, owner) if aliases else owner
-            stake = stakes.setdefault(key, _Stake())
+            stake = stakes.get(key)
+            if stake is None:
+                stake = stakes[key] = _Stake()
             if now_known:
                 stake.known += now_product
                 stake.any_known = True
@@ -145,7 +157,7 @@ def ownership(
                 stake.links[(link["source"], link["target"])] = link
             if nodes[owner].get("kind") == "Company" and len(chain) <= max_depth:
                 stack.append((owner, now_product, now_known, chain, chain_links))
-    return _Ownership(stakes=stakes, cycles=cycles, truncated=truncated)
+    return _Ownership(stakes=stakes, cycles=cycles, truncated=truncated, owners=owners)
 
 
 def _said(graph: nx.MultiDiGraph, link: dict[str, Any], said: dict[tuple[str, str], Evidence]) -> Evidence:
@@ -178,7 +190,13 @@ class Stake:
 def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
     """Every owner found, largest effective share first, as plain records."""
     rows = []
+    nodes = graph._node
     for owner, stake in result.stakes.items():
+        if nodes[owner].get("kind") != "Company":
+            ultimate = True
+        else:
+            found = result.owners.get(owner)
+            ultimate = not (_owners_of(graph, owner, day) if found is None else found)
         effective = _round(stake.known) if stake.any_known else None
         if stake.any_unknown:
             max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
@@ -191,12 +209,11 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
                 max_pct=max_pct,
                 share_known=not stake.any_unknown,
                 direct_pct=None if stake.direct is None else round(stake.direct, 6),
-                ultimate=graph._node[owner].get("kind") != "Company" or not _owners_of(graph, owner, day),
+                ultimate=ultimate,
                 paths=sorted(set(stake.paths), key=lambda p: (len(p), p)),
                 links=sorted(stake.links.values(), key=lambda l: (l["source"], l["target"])),
             )
         )
-    nodes = graph._node
     rows.sort(
         key=lambda r: (
             -(r.effective_pct or 0.0),
