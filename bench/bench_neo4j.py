@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("case", type=Path)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--heap", default=None, help="JVM heap of the server, e.g. 6g (default: the engine's)")
+    parser.add_argument("--query-heap-mb", type=int, default=None,
+                        help="what running queries may hold in MB (default: the engine's, half the heap)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--merge", action="store_true", help="MERGE even into an empty database (what the push did before)")
     parser.add_argument("--index-first", action="store_true", help="create the secondary indexes before loading")
@@ -136,7 +138,7 @@ def main() -> None:
         databases = args.keep or Path(tmp) / "databases"
         if args.no_push and not (args.keep and (args.keep / "bench").is_dir()):
             parser.error("--no-push needs --keep FOLDER holding a database pushed by an earlier run")
-        server = start_server(databases, create=() if args.no_push else ("bench",), heap=args.heap)
+        server = start_server(databases, create=() if args.no_push else ("bench",), heap=args.heap, query_heap_mb=args.query_heap_mb)
         peak = _Peak(server.process.pid)
         try:
             target = server.target("bench", title="bench server")

@@ -24,7 +24,8 @@ SERVER_DATABASES = ("neo4j", "graphinv")
 @pytest.fixture(scope="session")
 def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineServer]:
     pytest.importorskip("arcadedb_embedded", reason="the Bolt test server needs the engine extra: pip install -e '.[test]'")
-    server = start_server(tmp_path_factory.mktemp("bolt") / "databases", create=SERVER_DATABASES)
+    # A query heap budget of its own, so that every Bolt test runs with that setting passed to the JVM.
+    server = start_server(tmp_path_factory.mktemp("bolt") / "databases", create=SERVER_DATABASES, query_heap_mb=3072)
     try:
         yield server
     finally:

@@ -224,3 +224,13 @@ def test_neo4j_csv_cells_are_the_typed_text_whatever_the_mix_of_values() -> None
 
     for row in rows:
         assert text(_cells([row.get(key) for key in keys], columns.converted(), "¦")) == text([_cell(row.get(key), kind, "¦") for key, kind in typed])
+
+
+def test_a_query_heap_budget_that_is_not_megabytes_is_refused_with_its_fix(monkeypatch: Any, tmp_path: Path) -> None:
+    from graphinv.exc import GraphinvError
+    from graphinv.store.arcade import start_server
+
+    pytest.importorskip("arcadedb_embedded")
+    monkeypatch.setenv("GRAPHINV_ENGINE_QUERY_HEAP_MB", "9g")
+    with pytest.raises(GraphinvError, match=r"GRAPHINV_ENGINE_QUERY_HEAP_MB='9g' is not a number of megabytes; set it to e\.g\. 9000"):
+        start_server(tmp_path / "databases")

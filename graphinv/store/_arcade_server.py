@@ -43,6 +43,9 @@ def main() -> int:
         jvm: dict[str, object] = {}
         if settings.get("heap"):
             jvm["heap_size"] = settings["heap"]
+        if settings.get("query_heap_mb"):
+            # ArcadeDB's budget for what all running queries hold in memory (half the heap unless set).
+            jvm["jvm_args"] = [f"-Darcadedb.queryMaxHeapRAM={int(settings['query_heap_mb'])}"]
         last: Exception | None = None
         # A free port can be taken by someone else between the probe and the bind: try again.
         for _ in range(5):

@@ -32,7 +32,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from graphinv.exc import CaseError, MissingExtraError, StoreUnavailableError
+from graphinv.exc import CaseError, GraphinvError, MissingExtraError, StoreUnavailableError
 from graphinv.store.casefile import CaseFile
 from graphinv.store.graph import cache_dir
 from graphinv.store.neo4j import BoltTarget, Progress, write_case, write_graph
@@ -110,20 +110,36 @@ class EngineServer:
         self.stop()
 
 
+def _query_heap_from_environment() -> int | None:
+    configured = os.environ.get("GRAPHINV_ENGINE_QUERY_HEAP_MB", "").strip()
+    if not configured:
+        return None
+    if not configured.isdigit() or int(configured) == 0:
+        raise GraphinvError(
+            f"GRAPHINV_ENGINE_QUERY_HEAP_MB={configured!r} is not a number of megabytes; set it to e.g. 9000, or unset it"
+        )
+    return int(configured)
+
+
 def start_server(
     databases_dir: str | os.PathLike[str],
     *,
     create: tuple[str, ...] = (),
     heap: str | None = None,
+    query_heap_mb: int | None = None,
     run_dir: str | os.PathLike[str] | None = None,
     timeout: float = START_TIMEOUT,
 ) -> EngineServer:
     """Start ArcadeDB with its Bolt plugin on 127.0.0.1 (random free ports, random root password).
 
+    ``heap`` is the JVM heap (``GRAPHINV_ENGINE_HEAP``, e.g. ``8g``); ``query_heap_mb`` how much of
+    it the queries running at once may hold (``GRAPHINV_ENGINE_QUERY_HEAP_MB``; ArcadeDB's default
+    is half the heap, too little for whole-graph playbooks on a registry-sized case).
     Databases live in ``databases_dir``; those named in ``create`` are created if missing.
     The server's own settings and logs go to a private run folder that ``stop()`` removes.
     """
     require_engine()
+    query_heap_mb = query_heap_mb or _query_heap_from_environment()  # checked before anything is written
     databases = Path(databases_dir).resolve()
     databases.mkdir(parents=True, exist_ok=True)
     run = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="run-", dir=databases.parent))
@@ -138,6 +154,7 @@ def start_server(
         "log": str(log),
         "create": list(create),
         "heap": heap or os.environ.get("GRAPHINV_ENGINE_HEAP") or None,
+        "query_heap_mb": query_heap_mb,
     }
     process = subprocess.Popen(
         [sys.executable, str(_SERVER_SCRIPT)],
