@@ -254,6 +254,27 @@ def _candidates(
     return candidates, nominees, hub_addresses
 
 
+def _watched_import(
+    chem: str, entry: Any, first_in_case: dict[str, str], since_day: str | None, new_after_years: float
+) -> tuple[list[str], bool, float | None, bool] | None:
+    """How a firm imported one watched chemical: ``(its shipment dates sorted, began late?, years
+    after the case's first import of it (None with ``since_day``), imported from that first year
+    for 4+ years?)``; None without a dated shipment. The one rule both the ranking and the
+    sentences read."""
+    dated = sorted(d for d, _ in entry.shipments if d)
+    if not dated:
+        return None
+    first = dated[0]
+    gap = None
+    if since_day is not None:
+        late = first >= since_day
+    else:
+        gap = _years(first_in_case.get(chem, first), first)
+        late = gap is not None and gap >= new_after_years
+    long_history = not late and first == first_in_case.get(chem) and len({d[:4] for d in dated}) >= 4
+    return dated, late, gap, long_history
+
+
 def _import_counts(
     imports: list[tuple[str, Any]],
     first_in_case: dict[str, str],
@@ -265,20 +286,13 @@ def _import_counts(
     new = long = 0
     first_watched: str | None = None
     for chem, entry in imports:
-        dated = sorted(d for d, _ in entry.shipments if d)
-        if not dated:
+        found = _watched_import(chem, entry, first_in_case, since_day, new_after_years)
+        if found is None:
             continue
-        first = dated[0]
-        first_watched = min(first_watched or first, first)
-        if since_day is not None:
-            late = first >= since_day
-        else:
-            gap = _years(first_in_case.get(chem, first), first)
-            late = gap is not None and gap >= new_after_years
-        if late:
-            new += 1
-        elif first == first_in_case.get(chem) and len({d[:4] for d in dated}) >= 4:
-            long += 1
+        dated, late, _gap, long_history = found
+        first_watched = min(first_watched or dated[0], dated[0])
+        new += late
+        long += long_history
     return new, long, first_watched
 
 
@@ -583,26 +597,22 @@ def _signals(
     first_watched: str | None = None
     new_chemicals = []
     for chem, entry in sorted(imports, key=lambda item: item[0]):
-        dated = sorted(d for d, _ in entry.shipments if d)
-        if not dated:
+        found = _watched_import(chem, entry, first_in_case, since_day, new_after_years)
+        if found is None:
             continue
+        dated, late, gap, long_history = found
         first = dated[0]
         first_watched = min(first_watched or first, first)
         if since_day is not None:
-            late = first >= since_day
             context = f"on or after {since_day}"
+        elif gap is not None:
+            context = f"{gap:.1f} years after the first import of it in the case ({first_in_case.get(chem)})"
         else:
-            gap = _years(first_in_case.get(chem, first), first)
-            late = gap is not None and gap >= new_after_years
-            context = (
-                f"{gap:.1f} years after the first import of it in the case ({first_in_case.get(chem)})"
-                if gap is not None
-                else ""
-            )
-        years = sorted({d[:4] for d in dated})
+            context = ""
         if late:
             new_chemicals.append((chem, first, entry, context))
-        elif first == first_in_case.get(chem) and len(years) >= 4:
+        elif long_history:
+            years = sorted({d[:4] for d in dated})
             signal(
                 "long_import_history",
                 f"imported {chem} in {len(years)} distinct years since {first[:4]} ({len(dated)} shipments), "
