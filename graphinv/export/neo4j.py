@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,27 @@ def _cells(values: list[Any], converted: list[tuple[int, str]], delimiter: str) 
     return values
 
 
+def _write_csv(
+    path: Path,
+    spool: Path,
+    head: list[str],
+    columns: _Columns,
+    delimiter: str,
+    split: Callable[[Any], tuple[list[Any], dict[str, Any]]],
+) -> Path:
+    """One neo4j-admin CSV from its JSON-lines spool: the ``head`` columns, then the typed property
+    columns; ``split`` turns a spooled row into its head cells and its properties."""
+    typed, converted = columns.columns(), columns.converted()
+    keys = [key for key, _ in typed]
+    with open(path, "w", newline="", encoding="utf-8") as handle, open(spool, "rb") as rows:
+        out = csv.writer(handle)
+        out.writerow([*head, *(f"{key}:{kind}" if kind != "string" else key for key, kind in typed)])
+        for line in rows:
+            cells, props = split(orjson.loads(line))
+            out.writerow([*cells, *_cells([props.get(key) for key in keys], converted, delimiter)])
+    return path
+
+
 def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.PathLike[str]) -> CsvExport:
     """Write one node CSV per label and one relationship CSV per type, with ``neo4j-admin database
     import`` headers (``id:ID``, ``:LABEL``, ``:START_ID``, ``:END_ID``, ``:TYPE``, typed property
@@ -250,29 +272,17 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
         delimiter = next((d for d in _DELIMITERS if d not in clash), None)
         if delimiter is None:
             raise GraphinvError("Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv")
-        node_files, link_files = [], []
-        for label in sorted(node_cols):
-            columns, converted = node_cols[label].columns(), node_cols[label].converted()
-            keys = [key for key, _ in columns]
-            path = folder / f"nodes-{label}.csv"
-            with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"nodes-{label}.jsonl", "rb") as rows:
-                out = csv.writer(handle)
-                out.writerow(["id:ID", ":LABEL", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
-                for line in rows:
-                    row = orjson.loads(line)
-                    out.writerow([row["id"], label, *_cells([row.get(key) for key in keys], converted, delimiter)])
-            node_files.append(path)
-        for rel in sorted(link_cols):
-            columns, converted = link_cols[rel].columns(), link_cols[rel].converted()
-            keys = [key for key, _ in columns]
-            path = folder / f"relationships-{rel}.csv"
-            with open(path, "w", newline="", encoding="utf-8") as handle, open(spool_dir / f"relationships-{rel}.jsonl", "rb") as rows:
-                out = csv.writer(handle)
-                out.writerow([":START_ID", ":END_ID", ":TYPE", *(f"{key}:{kind}" if kind != "string" else key for key, kind in columns)])
-                for line in rows:
-                    source, target, props = orjson.loads(line)
-                    out.writerow([source, target, rel, *_cells([props.get(key) for key in keys], converted, delimiter)])
-            link_files.append(path)
+        node_files = [
+            _write_csv(folder / f"nodes-{label}.csv", spool_dir / f"nodes-{label}.jsonl", ["id:ID", ":LABEL"],
+                       node_cols[label], delimiter, lambda row, label=label: ([row["id"], label], row))
+            for label in sorted(node_cols)
+        ]
+        link_files = [
+            _write_csv(folder / f"relationships-{rel}.csv", spool_dir / f"relationships-{rel}.jsonl",
+                       [":START_ID", ":END_ID", ":TYPE"], link_cols[rel], delimiter,
+                       lambda row, rel=rel: ([row[0], row[1], rel], row[2]))
+            for rel in sorted(link_cols)
+        ]
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)
         if not isinstance(case, CaseFile):
