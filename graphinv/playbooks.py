@@ -291,12 +291,15 @@ def parse_playbook(path: str | os.PathLike[str], *, builtin: bool = False) -> Pl
     )
 
 
+#: Comments, string literals and quoted names, matched left to right in one pass: whichever starts
+#: first wins, so an apostrophe in a comment or "//" in a string is read as what it is.
+_LEXEMES = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`]|``)*`", re.DOTALL)
+
+
 def _strip_comments_and_strings(query: str) -> str:
-    """The query with string literals and comments blanked, so keywords and $names inside them
-    are not mistaken for code."""
-    out = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", query)
-    out = re.sub(r"/\*.*?\*/", " ", out, flags=re.DOTALL)
-    return re.sub(r"//[^\n]*", " ", out)
+    """The query with string literals, quoted names and comments blanked, so keywords and $names
+    inside them are not mistaken for code."""
+    return _LEXEMES.sub(lambda m: " " if m[0][0] == "/" else "''", query)
 
 
 # -- parameters -------------------------------------------------------------------------------------
