@@ -74,7 +74,10 @@ CALL (flagged, importers, tied, nominee_firms, hub_addresses) {
   RETURN collect(DISTINCT c) AS candidates
 }
 UNWIND candidates AS firm
-WITH firm, day, firsts, hub_addresses
+// hub_addresses stays behind: a list carried on every firm's row is counted once per row against
+// ArcadeDB's query heap (at 1M firms the final ranking then needed over 15 GB); a firm's own
+// addresses are tested for holders below instead.
+WITH firm, day, firsts
 WHERE firm:Company AND coalesce(firm.registered, true)
 // Imports of watched precursors: new, or a long history from the start.
 CALL (firm, firsts) {
@@ -112,7 +115,7 @@ CALL (firm, firsts) {
                   + ' (' + toString(c.dated) + ' shipments), from the first year it appears in the graph'}] AS import_signals
 }
 // Age at the first watched import (or at the reference day), and size.
-WITH firm, day, hub_addresses, import_signals, first_watched,
+WITH firm, day, import_signals, first_watched,
      CASE WHEN firm.incorporation_date IS NULL THEN null
           ELSE duration.inDays(
                  CASE WHEN size(firm.incorporation_date) >= 10 THEN date(substring(firm.incorporation_date, 0, 10))
@@ -120,7 +123,7 @@ WITH firm, day, hub_addresses, import_signals, first_watched,
                  CASE WHEN size(coalesce(first_watched, day)) >= 10 THEN date(substring(coalesce(first_watched, day), 0, 10))
                       ELSE date(substring(coalesce(first_watched, day), 0, 4) + '-07-01') END
                ).days / 365.25 END AS age
-WITH firm, day, hub_addresses, import_signals,
+WITH firm, day, import_signals,
      CASE WHEN firm.flagged THEN [{name: 'watchlist', weight: 1.0,
           text: 'on watch list: ' + reduce(t = '', l IN coalesce(firm.flags, []) | t + CASE WHEN t = '' THEN '' ELSE '; ' END + l)}] ELSE [] END
      + import_signals
@@ -165,11 +168,11 @@ CALL (firm, day) {
       END) | acc + [x IN xs WHERE NOT x IN acc]) AS tied_flagged,
     [x IN collect(CASE WHEN owner AND (other:Company AND other.flagged AND coalesce(other.registered, true)) THEN other END) WHERE x IS NOT NULL] AS owned_by_flagged
 }
-WITH firm, day, hub_addresses, signals, nominee_signals, flagged_people, tied_flagged,
+WITH firm, day, signals, nominee_signals, flagged_people, tied_flagged,
      owned_by_flagged
      + [(firm)-[o:OWNS]->(owned) WHERE (owned:Company AND owned.flagged AND coalesce(owned.registered, true)) AND NOT owned IN owned_by_flagged
           AND (o.start_date IS NULL OR o.start_date <= day) AND (o.end_date IS NULL OR o.end_date > day) | owned] AS ownership_flagged
-WITH firm, hub_addresses,
+WITH firm,
      signals + nominee_signals
      + CASE WHEN size(tied_flagged) > 0 THEN [{name: 'owner_links_flagged',
               weight: 1.0 * CASE WHEN size(tied_flagged) > 3 THEN 3 ELSE size(tied_flagged) END,
@@ -180,9 +183,9 @@ WITH firm, hub_addresses,
      + CASE WHEN size(flagged_people) > 0 THEN [{name: 'flagged_person',
               weight: 1.0 * CASE WHEN size(flagged_people) > 2 THEN 2 ELSE size(flagged_people) END,
               text: toString(size(flagged_people)) + ' flagged person(s) among its owners, officers or their spouses'}] ELSE [] END
-     + [(firm)-[:HAS_ADDRESS]->(a) WHERE a IN hub_addresses
+     + [(firm)-[:HAS_ADDRESS]->(a) WHERE ($max_degree > 0 AND COUNT { MATCH (a)<--(h) RETURN DISTINCT h } > $max_degree)
         | {name: 'mass_address', weight: 1.5, text: 'registered at ' + coalesce(a.text, a.name) + ', a mass-registration office?'}]
-     + reduce(acc = [], a IN [(firm)-[:HAS_ADDRESS]->(a) WHERE NOT a IN hub_addresses | a] |
+     + reduce(acc = [], a IN [(firm)-[:HAS_ADDRESS]->(a) WHERE NOT ($max_degree > 0 AND COUNT { MATCH (a)<--(h) RETURN DISTINCT h } > $max_degree) | a] |
           acc + CASE WHEN size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h]) = 0 THEN [] ELSE
             [{name: 'shared_address_flagged',
               weight: 1.0 * CASE WHEN size([(a)<-[:HAS_ADDRESS]-(h) WHERE h <> firm AND (h:Company AND h.flagged AND coalesce(h.registered, true)) | h]) > 3 THEN 3
