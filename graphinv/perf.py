@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -49,7 +50,12 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_TASK: Callable[[int, int], object] | None = None
+_TASK: Callable[[int, int], object] | None = None  # in a worker: its pool's task
+
+
+def _set_task(task: Callable[[int, int], object]) -> None:
+    global _TASK
+    _TASK = task
 
 
 def _run_slice(bounds: tuple[int, int]) -> object:
@@ -64,23 +70,25 @@ def fork_map(
 
     The slices run in forked worker processes, which see the caller's data as it was at the
     fork (copy-on-write: nothing is pickled on the way in; each slice's result is pickled on the
-    way back). ``task`` must therefore only read shared state. Below ``min_items``, with one
-    worker, or where fork is unavailable, it is one call in this process: the result must not
-    depend on how the range was sliced.
+    way back). ``task`` must therefore only read shared state. The workers start at the call:
+    the caller may do other work before it reads the results, and reads each as it comes.
+    Below ``min_items``, with one worker, or where fork is unavailable, it is one call in this
+    process: the result must not depend on how the range was sliced.
     """
-    global _TASK
     workers = worker_count()
     if workers < 2 or total < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        yield task(0, total)
-        return
+        return iter((task(0, total),))
     size = max(1, -(-total // (workers * slices_per_worker)))
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
-    _TASK = task
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_run_slice, bounds)  # type: ignore[misc]
-    finally:
-        _TASK = None
+    # The task reaches the workers through the fork itself (never pickled), also a worker the
+    # pool starts again.
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_set_task, initargs=(task,))
+    return _results(pool, pool.imap(_run_slice, bounds))
+
+
+def _results(pool: multiprocessing.pool.Pool, results: Iterator[T]) -> Iterator[T]:
+    with pool:  # stops the workers however the reading ends
+        yield from results
 
 
 def fork_call(task: Callable[[], T], items: int, *, min_items: int = 50_000) -> Callable[[], T]:

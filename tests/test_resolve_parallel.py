@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from graphinv.exc import GraphinvError
-from graphinv.perf import fork_call, worker_count
+from graphinv.perf import fork_call, fork_map, worker_count
 from graphinv.resolve import match as match_module
 from graphinv.resolve.match import Candidate, clusters, match
 from graphinv.resolve.normalize import split_legal_form
@@ -127,7 +129,12 @@ def test_candidate_pairs_on_arrays_equal_the_plain_rule(records, monkeypatch, ca
             df[t] += 1
     names = [match_module._make_name("Company", t, df, len(texts)) for t in texts]
     searching = bytearray((i % 3 != 0) for i in range(len(names)))  # some names only get found
-    owners, mates = match_module._candidate_pairs(names, match_module._blocks(names), searching)
+    blocks = match_module._blocks(names)
+    # The worker blocks the names from their words alone, before the names are made: same blocks.
+    words = [match_module._significant(t) for t in texts]
+    light = match_module._blocks(match_module._block_names([("Company", t) for t in texts], words, df))
+    assert all(np.array_equal(x, y) for x, y in zip(blocks, light))
+    owners, mates = match_module._candidate_pairs(names, blocks, searching)
     expected = _pairs_one_name_at_a_time(names, searching)
     assert list(zip(owners.tolist(), mates.tolist())) == expected
     assert len(expected) > 100, "the generated names must share blocks"
@@ -148,3 +155,30 @@ def test_fork_call_overlaps_returns_and_raises(monkeypatch):
     with pytest.raises(GraphinvError, match="exit code 3"):
         fork_call(lambda: os._exit(3), 1, min_items=0)()
     assert fork_call(os.getpid, 1, min_items=2)() == os.getpid()  # small work stays here
+
+
+def test_fork_map_starts_at_the_call_and_keeps_slice_order(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRAPHINV_WORKERS", "2")
+    shared = list(range(10_000))
+
+    def task(start, end):
+        (tmp_path / f"{start}.started").touch()
+        return os.getpid(), sum(shared[start:end])
+
+    parts = fork_map(task, len(shared), min_items=0, slices_per_worker=2)
+    # The caller has not read anything yet, and the slices are already running or done.
+    for _ in range(600):
+        if len(list(tmp_path.glob("*.started"))) == 4:
+            break
+        time.sleep(0.05)
+    assert len(list(tmp_path.glob("*.started"))) == 4
+    results = list(parts)
+    assert [total for _pid, total in results] == [sum(shared[i:i + 2500]) for i in range(0, 10_000, 2500)]
+    assert os.getpid() not in {pid for pid, _total in results}
+
+    def fails(start, end):
+        raise ValueError(f"bad slice {start}")
+
+    with pytest.raises(ValueError, match="bad slice"):
+        list(fork_map(fails, 10, min_items=0))
+    assert [pid for pid, _ in fork_map(task, 10, min_items=11)] == [os.getpid()]  # small work stays here
