@@ -128,6 +128,10 @@ class Match(NamedTuple):
     reason: str
 
 
+#: A judged pair of records by position, the lower first: (a, b, score, rule, reason).
+_Pair = tuple[int, int, float, str, str]
+
+
 # --------------------------------------------------------------------------------------------
 # Names
 # --------------------------------------------------------------------------------------------
@@ -562,12 +566,17 @@ def _match(
     n = len(recs)
     ids = [c.id for c in recs]
     ent = _Entities(n)
-    merges: list[Match] = []
+    # Pairs as record positions (lower first) until the end: records are sorted by id, so
+    # positions sort as the ids do, and ints sort faster.
+    merges: list[_Pair] = []
 
     _lap(None)
     # ---- per-record fields ------------------------------------------------------------------
     # Each distinct spelling loses its legal form once, in worker processes at scale.
-    spellings = list(dict.fromkeys((c.kind, c.name) for c in recs))
+    spelling_index: dict[tuple[str, str], int] = {}
+    rec_spelling = [spelling_index.setdefault((c.kind, c.name), len(spelling_index)) for c in recs]
+    spellings = list(spelling_index)
+    del spelling_index
 
     def split(start: int, end: int) -> list[tuple[str, str | None]]:
         return [(core, legal_form_family(form)) for core, form in
@@ -576,14 +585,25 @@ def _match(
     # Workers split the spellings while this process reads the records' other fields.
     parts = fork_map(split, len(spellings), min_items=_FORK_FROM)
     one_country: dict[str, frozenset[str]] = {}  # a few countries for a million records
+    countries: dict[str | None, str] = {}
+    # Records by identifier, for the merges of phase 2, and the free-text records without one.
+    by_tax: dict[tuple, list[int]] = defaultdict(list)
+    by_reg: dict[tuple, list[int]] = defaultdict(list)
+    free_text: list[int] = []
     for i, c in enumerate(recs):
         tax = normalize_tax_id(c.tax_id)
         if tax and not is_placeholder_tax_id(tax):
             ent.tax[i] = frozenset((tax,))
-        reg = normalize_tax_id(c.registration_number)
-        country = _norm_country(c.country)
+            by_tax[(c.kind, tax)].append(i)
+        reg = normalize_tax_id(c.registration_number) if c.registration_number else ""
+        country = countries.get(c.country)
+        if country is None:
+            country = countries[c.country] = _norm_country(c.country)
         if reg and not is_placeholder_tax_id(reg):
             ent.reg[i] = frozenset(((country, reg),))
+            by_reg[(c.kind, country, reg)].append(i)
+        elif not ent.tax[i] and not c.registered and c.kind != "Person":
+            free_text.append(i)
         if country:
             ent.country[i] = one_country.get(country) or one_country.setdefault(country, frozenset((country,)))
         if c.date:
@@ -592,19 +612,22 @@ def _match(
             ent.addresses[i] = frozenset((c.address,))  # parsed only when a comparison needs it
         ent.registered[i] = c.registered
         ent.person[i] = c.kind == "Person"
-    cores = dict(zip(spellings, chain.from_iterable(parts)))
+    # Each spelling's name (its kind and text without the legal form), then each record's.
     name_index: dict[tuple[str, str], int] = {}
-    rec_name: list[int] = [0] * n
-    rec_form: list[str | None] = [None] * n
     name_texts: list[tuple[str, str]] = []
-    for i, c in enumerate(recs):
-        core, rec_form[i] = cores[(c.kind, c.name)]
-        key = (c.kind, core)
+    spelling_name: list[int] = []
+    spelling_form: list[str | None] = []
+    for (kind, _spelling), (core, form) in zip(spellings, chain.from_iterable(parts)):
+        key = (kind, core)
         idx = name_index.get(key)
         if idx is None:
             idx = name_index[key] = len(name_texts)
             name_texts.append(key)
-        rec_name[i] = idx
+        spelling_name.append(idx)
+        spelling_form.append(form)
+    rec_name: list[int] = [spelling_name[s] for s in rec_spelling]
+    rec_form: list[str | None] = [spelling_form[s] for s in rec_spelling]
+    del spelling_name, spelling_form, rec_spelling
 
     _lap("prepare")
     # ---- 1. names and IDF weights; their blocks, built by a worker meanwhile -------------------
@@ -634,31 +657,24 @@ def _match(
                 if why is not None:
                     continue
                 ent.union(ra, rb)
-                merges.append(Match(ids[head], ids[other], 1.0, rule, f"same {label} {key[-1]}"))
+                merges.append((head, other, 1.0, rule, f"same {label} {key[-1]}"))
 
-    by_tax: dict[tuple, list[int]] = defaultdict(list)
-    by_reg: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(recs):
-        for tax in ent.tax[i]:
-            by_tax[(c.kind, tax)].append(i)
-        for country, reg in ent.reg[i]:
-            by_reg[(c.kind, country, reg)].append(i)
     join_by(by_tax, "same-tax-id", "tax id")
     join_by(by_reg, "same-registration-number", "registration number")
 
     # A customs clerk's spelling typed twice is one party: fold identical free-text spellings
     # (no identifier, no contradicting country) together before the fuzzy work.
     spelled: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(recs):
-        if not c.registered and c.kind != "Person" and ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
-            spelled[(rec_name[i], _norm_country(c.country))].append(i)
+    for i in free_text:
+        if ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
+            spelled[(rec_name[i], countries[recs[i].country])].append(i)
     for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
         for other in members[1:]:
             ra, rb = ent.find(members[0]), ent.find(other)
             if ra != rb and ent.conflict(ra, rb) is None:
                 ent.union(ra, rb)
-                merges.append(Match(ids[members[0]], ids[other], 1.0, "same-spelling",
+                merges.append((members[0], other, 1.0, "same-spelling",
                                     "the same free-text spelling, no identifier on either"))
 
     _lap("identifiers")
@@ -770,9 +786,9 @@ def _match(
             continue
         ent.union(ra, rb)
         rule = "name+address" if "same address" in reason else "name-fuzzy"
-        merges.append(_pair(ids[ia], ids[ib], score, rule, reason))
+        merges.append(_pair(ia, ib, score, rule, reason))
 
-    possible: list[Match] = []
+    possible: list[_Pair] = []
     per_entity: dict[int, int] = defaultdict(int)
     seen_final: set[tuple[int, int]] = set()
     for (x, y), (score, ia, ib, reason, _eligible, _exact) in order:
@@ -790,18 +806,19 @@ def _match(
         extra = refused.get((x, y))
         if extra:
             reason = f"{reason}; not merged: {extra}"
-        possible.append(_pair(ids[ia], ids[ib], score, "possible", reason))
+        possible.append(_pair(ia, ib, score, "possible", reason))
 
-    merges.sort(key=attrgetter("a", "b"))
-    possible.sort(key=attrgetter("a", "b"))
+    merges.sort()
+    possible.sort()
     _lap("decisions")
-    return merges, possible
+    return ([Match(ids[a], ids[b], score, rule, reason) for a, b, score, rule, reason in merges],
+            [Match(ids[a], ids[b], score, rule, reason) for a, b, score, rule, reason in possible])
 
 
-def _pair(a: str, b: str, score: float, rule: str, reason: str) -> Match:
+def _pair(a: int, b: int, score: float, rule: str, reason: str) -> _Pair:
     if b < a:
         a, b = b, a
-    return Match(a, b, round(min(max(score, 0.0), 1.0), 4), rule, reason)
+    return (a, b, round(min(max(score, 0.0), 1.0), 4), rule, reason)
 
 
 def _evaluate(
