@@ -12,7 +12,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from graphinv.exc import GraphinvError
@@ -87,13 +86,13 @@ def _block_keys(name):
     return keys
 
 
-def _pairs_one_name_at_a_time(names, searching):
+def _pairs_one_name_at_a_time(block_names, names, searching):
     """The blocking rule written plainly: each searching name unions its blocks under the caps,
     keeps the mates it owns, and pre-filters them with rapidfuzz's own token scorers."""
     from rapidfuzz import fuzz
 
     blocks = defaultdict(list)
-    name_keys = [_block_keys(nm) for nm in names]
+    name_keys = [_block_keys(nm) for nm in block_names]
     for idx, keys in enumerate(name_keys):
         for k in keys:
             blocks[k].append(idx)
@@ -129,13 +128,15 @@ def test_candidate_pairs_on_arrays_equal_the_plain_rule(records, monkeypatch, ca
             df[t] += 1
     names = [match_module._make_name("Company", t, df, len(texts)) for t in texts]
     searching = bytearray((i % 3 != 0) for i in range(len(names)))  # some names only get found
-    blocks = match_module._blocks(names)
-    # The worker blocks the names from their words alone, before the names are made: same blocks.
+    # Blocking reads each name's words alone (a worker does it before the names are made).
     words = [match_module._significant(t) for t in texts]
-    light = match_module._blocks(match_module._block_names([("Company", t) for t in texts], words, df))
-    assert all(np.array_equal(x, y) for x, y in zip(blocks, light))
-    owners, mates = match_module._candidate_pairs(names, blocks, searching)
-    expected = _pairs_one_name_at_a_time(names, searching)
+    block_names = match_module._block_names([("Company", t) for t in texts], words, df)
+    assert [(b.text, b.spaceless) for b in block_names] == [(nm.text, nm.spaceless) for nm in names]
+    for b in block_names:  # distinct words of two letters or more but stopwords, rarest first
+        own = {w for w in b.text.split() if len(w) > 1 and w not in match_module.STOPWORDS}
+        assert b.rare == tuple(sorted(own, key=lambda w: (df[w], w)))
+    owners, mates = match_module._candidate_pairs(names, match_module._blocks(block_names), searching)
+    expected = _pairs_one_name_at_a_time(block_names, names, searching)
     assert list(zip(owners.tolist(), mates.tolist())) == expected
     assert len(expected) > 100, "the generated names must share blocks"
 

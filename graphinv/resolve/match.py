@@ -146,7 +146,6 @@ class _Name:
     digits: frozenset[str]
     spaceless: str
     sort_key: str  # significant words sorted, for the cheap pre-filter
-    rare: tuple[str, ...] = ()  # distinct words of two letters or more, rarest first
 
 
 def _core_name(kind: str, name: str) -> tuple[str, str | None]:
@@ -272,6 +271,9 @@ def _word_weight(token: str) -> float:
     return 0.5 if token in _QUALIFIERS else 1.0
 
 
+_NO_DIGITS: frozenset[str] = frozenset()
+
+
 def _rarest(tokens: tuple[str, ...], df: dict[str, int]) -> tuple[str, ...]:
     """A name's distinct words of two letters or more, rarest first."""
     return tuple(sorted({t for t in tokens if len(t) > 1}, key=lambda t: (df.get(t, 1), t)))
@@ -289,7 +291,6 @@ def _make_name(
     tokens = _significant(text) if tokens is None else tokens
     if df is None:
         weights = tuple(_word_weight(t) for t in tokens)
-        rare: tuple[str, ...] = ()
     else:
         # Squared IDF: a word on every tenth firm barely counts, a word only this firm has
         # dominates.
@@ -301,16 +302,15 @@ def _make_name(
                 w = cache[t] = _word_weight(t) * math.log(1.0 + total / df.get(t, 1)) ** 2
             ws.append(w)
         weights = tuple(ws)
-        rare = _rarest(tokens, df)
     return _Name(
         kind=kind,
         text=text,
         tokens=tokens,
         weights=weights,
-        digits=frozenset(t for t in tokens if t[:1].isdigit()),
+        # Letters only (the common case): no word starts with a digit.
+        digits=_NO_DIGITS if text.replace(" ", "").isalpha() else frozenset(t for t in tokens if t[:1].isdigit()),
         spaceless="".join(tokens),
         sort_key=" ".join(sorted(tokens)),
-        rare=rare,
     )
 
 
@@ -396,8 +396,8 @@ def _deletions(token: str) -> list[str]:
 
 
 class _BlockName(NamedTuple):
-    """What blocking reads of a name (a ``_Name`` has these too): kind, text, rarest words first,
-    letters without spaces."""
+    """What blocking reads of a name: kind, text, distinct words of two letters or more (rarest
+    first), letters without spaces."""
 
     kind: str
     text: str
@@ -412,7 +412,7 @@ def _block_names(
             for (kind, text), words in zip(name_texts, tokens)]
 
 
-def _block_ids(names: Sequence[_Name | _BlockName]) -> tuple[list[int], list[int], list[int]]:
+def _block_ids(names: Sequence[_BlockName]) -> tuple[list[int], list[int], list[int]]:
     """Each name's blocks as ids: ``(ids, blocks per name, single-word blocks per name)``.
 
     A name's blocks, single words first: each of its three rarest words; each pair of those
@@ -455,7 +455,7 @@ def _block_ids(names: Sequence[_Name | _BlockName]) -> tuple[list[int], list[int
     return ids, per_name, words
 
 
-def _blocks(names: Sequence[_Name | _BlockName]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _blocks(names: Sequence[_BlockName]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(block, name, size)``: the names' blocks under their caps, members sorted by block.
 
     ``block`` and ``name`` are parallel: one entry per (block, member), blocks of one name
