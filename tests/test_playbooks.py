@@ -167,9 +167,10 @@ def test_user_folders_add_playbooks_and_bad_headers_are_named(tmp_path: Path, mo
     # Comments and strings are read left to right: an apostrophe in a comment opens no string,
     # and "//" or a $name inside a string is text.
     sneaky.write_text("// name: sneaky\n// description: Reads a firm by a parameter.\n// param: id string  The firm.\n"
-                      "// returns: n\n// mode: read\nMATCH (c:Company {id: $id}) // the firm's own row\n"
-                      "RETURN c.name + ' // $other' AS n // don't mind $unused here\n")
-    assert [p.name for p in get_playbook("sneaky").params] == ["id"]
+                      "// param: suffix string  Added to its name.\n// returns: n\n// mode: read\n"
+                      "MATCH (c:Company {id: $id})\n// the firm's own row\n"
+                      "RETURN c.name + ' (' + $suffix + ') // $other' AS n // $unused here\n")
+    assert [p.name for p in get_playbook("sneaky").params] == ["id", "suffix"]
     sneaky.write_text("// name: other\n// description: x\n// returns: n\n// mode: read\nRETURN 1 AS n\n")
     with pytest.raises(PlaybookError, match="the header names it 'other'"):
         get_playbook("sneaky")
