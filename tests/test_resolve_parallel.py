@@ -73,7 +73,7 @@ def test_generated_records_resolve_with_benchmark_quality(records, bench):
 
 
 def _block_keys(name):
-    """A name's blocks as strings, as match._block_ids documents them (single words first)."""
+    """A name's blocks as strings, as match._block_entries documents them."""
     rare, k = name.rare[:3], name.kind
     keys = [f"{k}:word:{t}" for t in rare]
     keys += [f"{k}:pair:{min(x, y)}:{max(x, y)}" for i, x in enumerate(rare) for y in rare[i + 1:]]
@@ -86,24 +86,33 @@ def _block_keys(name):
     return keys
 
 
-def _pairs_one_name_at_a_time(block_names, names, searching):
-    """The blocking rule written plainly: each searching name unions its blocks under the caps,
-    keeps the mates it owns, and pre-filters them with rapidfuzz's own token scorers."""
-    from rapidfuzz import fuzz
-
+def _plain_blocks(block_names):
+    """Each block's members (a name twice if two of its deleted forms are one), by block string."""
     blocks = defaultdict(list)
     name_keys = [_block_keys(nm) for nm in block_names]
     for idx, keys in enumerate(name_keys):
         for k in keys:
             blocks[k].append(idx)
+    return blocks, name_keys
+
+
+def _cap(key):
+    return match_module._WORD_BLOCK_CAP if ":word:" in key else match_module._BLOCK_CAP
+
+
+def _pairs_one_name_at_a_time(block_names, names, searching):
+    """The blocking rule written plainly: each searching name unions its blocks under the caps,
+    keeps the mates it owns, and pre-filters them with rapidfuzz's own token scorers."""
+    from rapidfuzz import fuzz
+
+    blocks, name_keys = _plain_blocks(block_names)
     pairs = []
     for na, keys in enumerate(name_keys):
         if not searching[na]:
             continue
         seen = set()
         for k in keys:
-            cap = match_module._WORD_BLOCK_CAP if ":word:" in k else match_module._BLOCK_CAP
-            if len(blocks[k]) <= cap:
+            if len(blocks[k]) <= _cap(k):
                 seen.update(blocks[k])
         for nb in sorted(m for m in seen if m > na or not searching[m]):
             a, b = names[na].sort_key, names[nb].sort_key
@@ -135,7 +144,14 @@ def test_candidate_pairs_on_arrays_equal_the_plain_rule(records, monkeypatch, ca
     for b in block_names:  # distinct words of two letters or more but stopwords, rarest first
         own = {w for w in b.text.split() if len(w) > 1 and w not in match_module.STOPWORDS}
         assert b.rare == tuple(sorted(own, key=lambda w: (df[w], w)))
-    owners, mates = match_module._candidate_pairs(names, match_module._blocks(block_names), searching)
+    blocks = match_module._blocks(block_names)
+    # The same blocks as the rule written plainly: members by block, those under their cap.
+    found = defaultdict(list)
+    for block, member in zip(blocks[0].tolist(), blocks[1].tolist()):
+        found[block].append(member)
+    plain = [tuple(m) for k, m in _plain_blocks(block_names)[0].items() if 2 <= len(m) <= _cap(k)]
+    assert sorted(map(tuple, found.values())) == sorted(plain)
+    owners, mates = match_module._candidate_pairs(names, blocks, searching)
     expected = _pairs_one_name_at_a_time(block_names, names, searching)
     assert list(zip(owners.tolist(), mates.tolist())) == expected
     assert len(expected) > 100, "the generated names must share blocks"

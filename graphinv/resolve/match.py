@@ -39,7 +39,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain, count
+from itertools import chain
 from operator import attrgetter
 from typing import Iterable, NamedTuple, Sequence
 
@@ -391,10 +391,6 @@ def _dates_agree(a: frozenset[str], b: frozenset[str]) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _deletions(token: str) -> list[str]:
-    return [token[:i] + token[i + 1:] for i in range(len(token))]
-
-
 class _BlockName(NamedTuple):
     """What blocking reads of a name: kind, text, distinct words of two letters or more (rarest
     first), letters without spaces."""
@@ -412,47 +408,79 @@ def _block_names(
             for (kind, text), words in zip(name_texts, tokens)]
 
 
-def _block_ids(names: Sequence[_BlockName]) -> tuple[list[int], list[int], list[int]]:
-    """Each name's blocks as ids: ``(ids, blocks per name, single-word blocks per name)``.
+def _block_entries(names: Sequence[_BlockName]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (block, member) of the names: ``(block, name, single_word)``, parallel arrays.
 
-    A name's blocks, single words first: each of its three rarest words; each pair of those
-    words; each one-letter-deleted form of its rarest word of five letters or more (a one-letter
-    typo in that word still shares one of them with the right spelling: the "symmetric delete"
-    of spelling correctors); its first seven letters with spaces removed (six letters or more);
-    its whole text when it has no word of two letters. Blocks never mix kinds. Ids are spent
-    on every look-up, so they are unique but not dense; a million names make millions of
-    blocks, hence ids rather than strings.
+    A name's blocks: each of its three rarest words; each pair of those words; each
+    one-letter-deleted form of its rarest word of five letters or more (a one-letter typo in
+    that word still shares one of them with the right spelling: the "symmetric delete" of
+    spelling correctors); its first seven letters with spaces removed (six letters or more);
+    its whole text when it has no word of two letters. Blocks never mix kinds. Block ids are
+    small ints in no particular order (not every id is used). A million names make millions of
+    blocks: strings are looked up once per word, deleted form and start, the rest is arrays.
     """
-    next_id = count().__next__
-    tables: dict[str, tuple[dict, dict, dict, dict, dict]] = {}
-    typo_blocks: dict[tuple[str, str], list[int]] = {}  # (kind, word): its deleted forms' ids
-    ids: list[int] = []
-    per_name: list[int] = []
-    words: list[int] = []
-    for nm in names:
-        table = tables.get(nm.kind)
-        if table is None:
-            table = tables[nm.kind] = ({}, {}, {}, {}, {})
-        word_ids, pair_ids, typo_ids, start_ids, text_ids = table
-        before = len(ids)
-        rare = nm.rare[:3]
-        ids.extend([word_ids.setdefault(t, next_id()) for t in rare])
-        words.append(len(rare))
-        for i in range(len(rare)):
-            for j in range(i + 1, len(rare)):
-                x, y = rare[i], rare[j]
-                ids.append(pair_ids.setdefault((x, y) if x < y else (y, x), next_id()))
-        if rare and len(rare[0]) >= 5:
-            typos = typo_blocks.get((nm.kind, rare[0]))
-            if typos is None:
-                typos = typo_blocks[(nm.kind, rare[0])] = [typo_ids.setdefault(d, next_id()) for d in _deletions(rare[0])]
-            ids.extend(typos)
-        if len(nm.spaceless) >= 6:
-            ids.append(start_ids.setdefault(nm.spaceless[:7], next_id()))
-        if not rare and nm.text:
-            ids.append(text_ids.setdefault(nm.text, next_id()))
-        per_name.append(len(ids) - before)
-    return ids, per_name, words
+    n = len(names)
+    kinds: dict[str, int] = {}
+    kind = np.fromiter((kinds.setdefault(nm.kind, len(kinds)) for nm in names), dtype=np.int64, count=n)
+    # Words: each name's three rarest, by word id (ids in order of first use).
+    top = [nm.rare[:3] for nm in names]
+    per_name = np.fromiter(map(len, top), dtype=np.int64, count=n)
+    word_ids: dict[str, int] = {}
+    wid = np.fromiter((word_ids.setdefault(t, len(word_ids)) for r in top for t in r), dtype=np.int64,
+                      count=int(per_name.sum()))
+    del top
+    w = max(len(word_ids), 1)
+    members = [np.repeat(np.arange(n, dtype=np.int64), per_name)]
+    keys = [kind[members[0]] * w + wid]
+    # Word pairs, each pair once whatever the order of its words.
+    first = np.cumsum(per_name) - per_name
+    pair_members, pair_keys = [], []
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        has = np.flatnonzero(per_name > j)
+        x, y = wid[first[has] + i], wid[first[has] + j]
+        pair_members.append(has)
+        pair_keys.append((kind[has] * w + np.minimum(x, y)) * w + np.maximum(x, y))
+    members.append(np.concatenate(pair_members))
+    _, pair_ids = np.unique(np.concatenate(pair_keys), return_inverse=True)  # dense: w * w is sparse
+    keys.append(pair_ids.ravel().astype(np.int64))
+    # Deleted forms of the rarest word (a word's forms made once; a form made twice counts twice).
+    words = list(word_ids)
+    word_length = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    has = np.flatnonzero(per_name > 0)
+    has = has[word_length[wid[first[has]]] >= 5]
+    rarest = wid[first[has]]
+    distinct = np.unique(rarest)
+    typo_ids: dict[str, int] = {}
+    count_of = np.zeros(w, dtype=np.int64)
+    start_of = np.zeros(w, dtype=np.int64)
+    count_of[distinct] = word_length[distinct]  # a word of L letters has L deleted forms
+    start_of[distinct] = np.cumsum(count_of[distinct]) - count_of[distinct]
+    flat = np.fromiter((typo_ids.setdefault(x[:i] + x[i + 1:], len(typo_ids))
+                        for x in map(words.__getitem__, distinct.tolist()) for i in range(len(x))),
+                       dtype=np.int64, count=int(count_of.sum()))
+    del words
+    repeat = count_of[rarest]
+    typo_name = np.repeat(has, repeat)
+    ramp = np.arange(len(typo_name), dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    members.append(typo_name)
+    keys.append(kind[typo_name] * max(len(typo_ids), 1) + flat[np.repeat(start_of[rarest], repeat) + ramp])
+    # Name starts, and whole texts of names without a word of two letters.
+    for texts in ([nm.spaceless[:7] if len(nm.spaceless) >= 6 else None for nm in names],
+                  [nm.text if not nm.rare and nm.text else None for nm in names]):
+        has = np.fromiter((i for i, t in enumerate(texts) if t is not None), dtype=np.int64)
+        text_ids: dict[str, int] = {}
+        tid = np.fromiter((text_ids.setdefault(texts[i], len(text_ids)) for i in has.tolist()), dtype=np.int64,
+                          count=len(has))
+        members.append(has)
+        keys.append(kind[has] * max(len(text_ids), 1) + tid)
+    # One id space: each block type's (dense) keys above the previous type's.
+    offset = 0
+    for k, type_keys in enumerate(keys):
+        keys[k] = type_keys + offset
+        offset += int(type_keys.max()) + 1 if len(type_keys) else 0
+    single_word = np.zeros(sum(map(len, keys)), dtype=bool)
+    single_word[: len(keys[0])] = True
+    return np.concatenate(keys), np.concatenate(members), single_word
 
 
 def _blocks(names: Sequence[_BlockName]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -463,20 +491,12 @@ def _blocks(names: Sequence[_BlockName]) -> tuple[np.ndarray, np.ndarray, np.nda
     form's: its members share the least, and at a million names they would be most of the
     work). ``size[block]`` is a block's size.
     """
-    ids, counts, word_counts = _block_ids(names)
-    entry_key = np.array(ids, dtype=np.int64)
-    per_name = np.array(counts, dtype=np.int64)
-    words = np.array(word_counts, dtype=np.int64)
-    del ids, counts, word_counts
-    entry_name = np.repeat(np.arange(len(names), dtype=np.int64), per_name)
-    # Each name's single-word blocks come first.
-    first = np.cumsum(per_name) - per_name
-    position = np.arange(len(entry_key), dtype=np.int64) - np.repeat(first, per_name)
-    cap = np.where(position < np.repeat(words, per_name), _WORD_BLOCK_CAP, _BLOCK_CAP)
+    entry_key, entry_name, single_word = _block_entries(names)
+    cap = np.where(single_word, _WORD_BLOCK_CAP, _BLOCK_CAP)
     size = np.bincount(entry_key)
     keep = (size[entry_key] >= 2) & (size[entry_key] <= cap)
     entry_key, entry_name = entry_key[keep], entry_name[keep]
-    order = np.argsort(entry_key, kind="stable")
+    order = np.argsort(entry_key * max(len(names), 1) + entry_name, kind="stable")  # by block, then name
     return entry_key[order], entry_name[order], size
 
 
@@ -485,7 +505,7 @@ def _candidate_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(owners, mates)``: every pair of a searching name and a block mate worth scoring.
 
-    A searching name meets every name that shares a block with it (see ``_block_ids`` and
+    A searching name meets every name that shares a block with it (see ``_block_entries`` and
     ``_blocks``). Blocks are symmetric, so of two searching names the lower one owns the pair:
     each pair comes once, sorted by owner then mate. A pair stays only if the two sorted word
     lists are alike enough (rapidfuzz, the pre-filter). At a million names there are tens of
