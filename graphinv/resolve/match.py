@@ -604,8 +604,8 @@ def _match(
 
     # Workers split the spellings while this process reads the records' other fields.
     parts = fork_map(split, len(spellings), min_items=_FORK_FROM)
-    one_country: dict[str, frozenset[str]] = {}  # a few countries for a million records
-    countries: dict[str | None, str] = {}
+    # Each country as given: (normalised, as a one-country set); a few for a million records.
+    countries: dict[str | None, tuple[str, frozenset[str]]] = {}
     # Records by identifier, for the merges of phase 2, and the free-text records without one.
     by_tax: dict[tuple, list[int]] = defaultdict(list)
     by_reg: dict[tuple, list[int]] = defaultdict(list)
@@ -616,16 +616,18 @@ def _match(
             ent.tax[i] = frozenset((tax,))
             by_tax[(c.kind, tax)].append(i)
         reg = normalize_tax_id(c.registration_number) if c.registration_number else ""
-        country = countries.get(c.country)
-        if country is None:
-            country = countries[c.country] = _norm_country(c.country)
+        found = countries.get(c.country)
+        if found is None:
+            norm = _norm_country(c.country)
+            found = countries[c.country] = (norm, frozenset((norm,)) if norm else frozenset())
+        country, country_set = found
         if reg and not is_placeholder_tax_id(reg):
             ent.reg[i] = frozenset(((country, reg),))
             by_reg[(c.kind, country, reg)].append(i)
         elif not ent.tax[i] and not c.registered and c.kind != "Person":
             free_text.append(i)
         if country:
-            ent.country[i] = one_country.get(country) or one_country.setdefault(country, frozenset((country,)))
+            ent.country[i] = country_set
         if c.date:
             ent.dates[i] = frozenset((c.date.strip(),))
         if c.address and c.address.strip():
@@ -687,7 +689,7 @@ def _match(
     spelled: dict[tuple, list[int]] = defaultdict(list)
     for i in free_text:
         if ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
-            spelled[(rec_name[i], countries[recs[i].country])].append(i)
+            spelled[(rec_name[i], countries[recs[i].country][0])].append(i)
     for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
         for other in members[1:]:
