@@ -91,6 +91,16 @@ def _owners_of(graph: nx.MultiDiGraph, firm: str, day: str) -> list[tuple[str, d
     return found
 
 
+def _owners_read(
+    graph: nx.MultiDiGraph, owners: dict[str, list[tuple[str, dict[str, Any]]]], firm: str, day: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """``_owners_of(firm)``, read once into ``owners`` (each firm's current owners on ``day``)."""
+    found = owners.get(firm)
+    if found is None:
+        found = owners[firm] = _owners_of(graph, firm, day)
+    return found
+
+
 def _canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
     start = cycle.index(min(cycle))
     return cycle[start:] + cycle[:start]
@@ -121,10 +131,7 @@ def ownership(
     stack: list[tuple[str, float, bool, tuple[str, ...], tuple[dict[str, Any], ...]]] = [(firm, 1.0, True, (firm,), ())]
     while stack:
         node, product, known, path, links = stack.pop()
-        found = owners.get(node)
-        if found is None:
-            found = owners[node] = _owners_of(graph, node, day)
-        for owner, attrs in found:
+        for owner, attrs in _owners_read(graph, owners, node, day):
             if owner in path:
                 # A firm owning part of itself through others: the chain stops here, so the
                 # stake it holds in itself is never counted (and the walk never loops).
@@ -192,11 +199,7 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
     rows = []
     nodes = graph._node
     for owner, stake in result.stakes.items():
-        if nodes[owner].get("kind") != "Company":
-            ultimate = True
-        else:
-            found = result.owners.get(owner)
-            ultimate = not (_owners_of(graph, owner, day) if found is None else found)
+        ultimate = nodes[owner].get("kind") != "Company" or not _owners_read(graph, result.owners, owner, day)
         effective = _round(stake.known) if stake.any_known else None
         if stake.any_unknown:
             max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
