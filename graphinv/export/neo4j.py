@@ -79,22 +79,16 @@ _SCALAR_KINDS: dict[type, str] = {str: "string", bool: "boolean", int: "long", f
 
 
 def _value_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
     if isinstance(value, list):
-        inner = {_SCALAR_KINDS.get(type(v)) or _item_kind(v) for v in value}
+        inner = {_SCALAR_KINDS.get(type(v)) or _scalar_kind(v) for v in value}
         if inner == {"long", "double"}:
             inner = {"double"}
         return f"{inner.pop() if len(inner) == 1 else 'string'}[]" if inner else "[]"
-    return "string"
+    return _scalar_kind(value)
 
 
-def _item_kind(value: Any) -> str:
-    """A list item's kind, for an item whose exact type is not in ``_SCALAR_KINDS`` (a subclass)."""
+def _scalar_kind(value: Any) -> str:
+    """A value's kind as a scalar (anything but a bool or a number is text, a list inside a list too)."""
     if isinstance(value, bool):
         return "boolean"
     return "long" if isinstance(value, int) else "double" if isinstance(value, float) else "string"
