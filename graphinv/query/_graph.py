@@ -103,8 +103,6 @@ _PROPS_SKIP = frozenset({"rel", "source", "target", "sources"})
 #: Per link kind: its class, its field names and their defaults (read once: the class properties
 #: are slow to read).
 _KINDS: dict[str, tuple[type, frozenset[str], dict[str, Any]]] = {}
-_new = object.__new__
-_set = object.__setattr__
 
 
 def _kind(rel: str) -> tuple[type, frozenset[str], dict[str, Any]]:
@@ -117,9 +115,9 @@ def _kind(rel: str) -> tuple[type, frozenset[str], dict[str, Any]]:
 
 
 def _sentence(rel: str, source: str, target: str, props: dict[str, Any], source_name: str, target_name: str) -> str:
-    """The link kind's ``explain``, called on a bare instance of its model holding just its fields'
-    values (no validation, no pydantic bookkeeping): the graph's values were validated at ingest,
-    and ``model_construct`` costs more than the whole explanation."""
+    """The link kind's ``explain``, called on its model made with ``build`` from every field's
+    value (no validation): the graph's values were validated at ingest, and ``model_construct``
+    costs more than the whole explanation."""
     try:
         cls, known, defaults = _kind(rel)
         values = defaults.copy()
@@ -128,8 +126,7 @@ def _sentence(rel: str, source: str, target: str, props: dict[str, Any], source_
         for k, v in props.items():
             if k in known:
                 values[k] = v
-        link: Any = _new(cls)
-        _set(link, "__dict__", values)
+        link: Any = build(cls, values)
         return link.explain(source_name, target_name)  # type: ignore[no-any-return]
     except (LookupError, AttributeError, TypeError, ValueError):
         return f"{source_name} {rel.lower().replace('_', ' ')} {target_name}"
