@@ -18,18 +18,26 @@ T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(*, keep_young_over: int | None = None) -> Iterator[None]:
     """Pause the cyclic garbage collector around bulk work.
 
     Building millions of dicts that all stay alive makes the collector rescan them again and
     again (measured: 40% of a 100k-company projection, 11% of an ingest). That work creates no
     reference cycles, so nothing is lost by collecting once at the end instead.
+
+    ``keep_young_over``: when the work leaves more than this many new objects that the collector
+    tracks (an investigation's answer: a tree of models the caller goes on reading), they are
+    moved out of its sight (``gc.freeze``) instead of being walked by the next collection, which
+    would find no cycle among them (0.2–0.6 s for a 1M-company registry's answers). They are
+    still freed by reference counting when the caller drops them.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep_young_over is not None and gc.get_count()[0] > keep_young_over:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 

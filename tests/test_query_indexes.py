@@ -6,10 +6,12 @@ hundreds of flagged firms), and the indexes travel with the cached graph."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import random
 import sys
+import weakref
 from pathlib import Path
 
 import networkx as nx
@@ -257,3 +259,23 @@ def test_indexes_are_cached_with_the_graph(tmp_path: Path, monkeypatch: pytest.M
     assert arrays(again).ids == list(again._node)
     assert _index(again).find(next(iter(again._node))) == [next(iter(again._node))]
     assert dump(risk(again, top=10)) == dump(expected)
+
+
+def test_a_large_answer_is_kept_from_the_collector_and_still_freed(
+    synth_graph: nx.MultiDiGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph_module = importlib.import_module("graphinv.query._graph")
+    try:
+        small = cluster(synth_graph, around=[flagged_firms(synth_graph)[0]], hops=1)
+        frozen = gc.get_freeze_count()
+        assert small.rows and cluster(synth_graph, around=[flagged_firms(synth_graph)[0]], hops=1) == small
+        assert gc.get_freeze_count() == frozen  # a small answer is left to the collector
+        monkeypatch.setattr(graph_module, "_YOUNG_ANSWER", 1000)
+        big = cluster(synth_graph)
+        assert gc.get_freeze_count() > frozen + 1000  # the answer's models, moved out of its sight
+        gone = weakref.ref(big.rows[0])
+        del big
+        assert gone() is None  # reference counting still frees them
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

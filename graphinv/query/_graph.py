@@ -48,15 +48,20 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def investigation(func: _F) -> _F:
     """Run an investigation with the cyclic GC paused: it allocates many small objects that form no
-    cycles, and each collection would rescan the whole loaded graph (seconds at registry scale)."""
+    cycles, and each collection would rescan the whole loaded graph (seconds at registry scale).
+    A large answer is then kept out of the collector's sight (see ``gc_paused``)."""
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with gc_paused():
+        with gc_paused(keep_young_over=_YOUNG_ANSWER):
             return func(*args, **kwargs)
 
     return run  # type: ignore[return-value]
 
+
+#: New tracked objects past which an investigation's answer is frozen rather than collected: below
+#: it the next collection is over in a few milliseconds.
+_YOUNG_ANSWER = 100_000
 
 POSSIBLY_SAME_AS = "POSSIBLY_SAME_AS"
 PARTY_KINDS = frozenset({"Company", "Person"})
