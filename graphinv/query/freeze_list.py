@@ -198,11 +198,13 @@ def freeze_list(
             reasons.append(f"on watch list {', '.join(flags)}")
         for seed, pct in below.get(node, {}).items():
             reasons.append(f"also owns {_pct(pct)} of {name(seed)} (below {_pct(min_share)})")
-        accounts = sorted(
-            (Account.of(graph, a) for a in held.get(node, ())),
-            key=lambda a: (a.bundle_id or "", a.number or "", a.id),
-        )
-        links = sorted(entry.links.values(), key=lambda l: (l["rel"], l["source"], l["target"]))
+        holds = held.get(node)  # most entries hold no account or one: no sort to set up then
+        accounts = [Account.of(graph, a) for a in holds] if holds else []
+        if len(accounts) > 1:
+            accounts.sort(key=lambda a: (a.bundle_id or "", a.number or "", a.id))
+        links = list(entry.links.values())
+        if len(links) > 1:
+            links.sort(key=lambda l: (l["rel"], l["source"], l["target"]))
         built.append(
             build(
                 FreezeEntry,

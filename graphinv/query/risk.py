@@ -474,10 +474,14 @@ def _ranked(
     # Addresses: a mass-registration office, or one shared with flagged firms.
     add_each("mass_address", hs[hub[hd]])
     holders = unique(other[is_succ] * n + owner[is_succ])  # (address, flagged firm) pairs
-    ff_holders = np.bincount(holders // n, minlength=n)
-    rest = ~hub[hd]
-    others = ff_holders[hd[rest]] - ff[hs[rest]]
-    add_each("shared_address_flagged", hs[rest][others > 0], others[others > 0])
+    # Distinct flagged holders per address, looked up only for the links to such an address:
+    # a count per node of the registry costs more than the whole signal (measured at 1M).
+    held, times_held = np.unique(holders // n, return_counts=True)
+    at_held = np.zeros(n, dtype=bool)
+    at_held[held] = True
+    near = np.flatnonzero(at_held[hd] & ~hub[hd])
+    others = times_held[np.searchsorted(held, hd[near])] - ff[hs[near]]
+    add_each("shared_address_flagged", hs[near][others > 0], others[others > 0])
 
     # The top N by (score rounded as rows are, name, id); only these become rows.
     scored = np.flatnonzero(risky)

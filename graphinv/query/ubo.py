@@ -213,8 +213,8 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
                 share_known=not stake.any_unknown,
                 direct_pct=None if stake.direct is None else round(stake.direct, 6),
                 ultimate=ultimate,
-                paths=sorted(set(stake.paths), key=lambda p: (len(p), p)),
-                links=sorted(stake.links.values(), key=lambda l: (l["source"], l["target"])),
+                paths=_sorted_paths(stake.paths),
+                links=_sorted_links(stake.links),
             )
         )
     rows.sort(
@@ -226,6 +226,15 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
         )
     )
     return rows
+
+
+def _sorted_paths(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Distinct chains, shortest first (most owners have one: no set or sort for those)."""
+    return list(paths) if len(paths) == 1 else sorted(set(paths), key=lambda p: (len(p), p))
+
+
+def _sorted_links(links: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(links.values()) if len(links) == 1 else [links[k] for k in sorted(links)]
 
 
 def owner_rows(graph: nx.MultiDiGraph, firm: str, day: str, result: _Ownership) -> list[UboOwner]:
