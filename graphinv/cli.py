@@ -330,6 +330,8 @@ def query_command(
         raise _fail(GraphinvError(f"Unknown query format {format!r} (available: {', '.join(QUERY_FORMATS)})"))
     try:
         graph = load_graph(case)
+        if graph.graph.get("cache_note"):
+            err.print(f"note: the case's graph is {graph.graph['cache_note']}")
         result = run(
             graph, investigation, refs or [],
             around=around, flagged=flagged, officers=officers, hops=hops, max_hops=max_hops, max_degree=max_degree,

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import networkx as nx
+import pytest
 
 from graphinv import CaseFile, Company, ingest, load_graph, project, write_jsonl
 from graphinv.store import cache_dir
+from graphinv.store import graph as store_graph
 
 
 def test_projection_keys_nodes_by_id_and_edges_by_relationship(tmp_path: Path, small_bundle: Path) -> None:
@@ -118,3 +120,26 @@ def test_cli_export_to_stdout(tmp_path: Path, small_bundle: Path) -> None:
     write_jsonl(case, tmp_path / "x.jsonl")
     assert rows == [json.loads(line) for line in (tmp_path / "x.jsonl").read_text().splitlines()]
     assert {r["type"] for r in rows} == {"node", "link"}
+
+
+def test_a_graph_too_big_to_pickle_in_the_memory_left_is_not_cached_and_the_cli_says_so(
+    tmp_path: Path, small_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from graphinv.cli import app
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    monkeypatch.setattr(store_graph, "_PICKLE_OVERHEAD", 10_000.0)  # as if the process were huge
+    with CaseFile(case) as opened:
+        cached = cache_dir() / f"{opened.case_id}-{opened.revision}.pickle"
+    result = CliRunner().invoke(app, ["query", str(case), "shared-addresses"])
+    assert result.exit_code == 0, result.output
+    assert "note: the case's graph is not cached: writing it needs about" in result.output
+    assert "the next load projects the case again" in result.output
+    assert not cached.exists()
+    store_graph._MEMORY.clear()
+    monkeypatch.setattr(store_graph, "_PICKLE_OVERHEAD", 0.6)
+    assert "cache_note" not in load_graph(case).graph
+    assert cached.exists()
