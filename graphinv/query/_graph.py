@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ __all__ = [
     "investigation",
     "is_current",
     "is_registered_company",
+    "link_order",
     "links_between",
     "neighbours",
     "nodes_of_kind",
@@ -62,6 +64,9 @@ def investigation(func: _F) -> _F:
 #: New tracked objects past which an investigation's answer is frozen rather than collected: below
 #: it the next collection is over in a few milliseconds.
 _YOUNG_ANSWER = 100_000
+
+#: The order an answer lists its evidence links in: by kind, then source, then target.
+link_order = operator.itemgetter("rel", "source", "target")
 
 POSSIBLY_SAME_AS = "POSSIBLY_SAME_AS"
 PARTY_KINDS = frozenset({"Company", "Person"})
@@ -97,7 +102,7 @@ def links_between(graph: nx.MultiDiGraph, a: str, b: str, *, include_possible: b
         found += [
             attrs for rel, attrs in graph._pred[a].get(b, {}).items() if rel != POSSIBLY_SAME_AS or include_possible
         ]
-    return sorted(found, key=lambda l: (l["rel"], l["source"], l["target"]))
+    return sorted(found, key=link_order)
 
 
 def _name(graph: nx.MultiDiGraph, node_id: str) -> str:

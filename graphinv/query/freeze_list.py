@@ -12,7 +12,16 @@ import numpy as np
 
 from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays, gather
-from graphinv.query._graph import Entities, as_of_date, evidence, flagged_firms, investigation, is_current, same_as
+from graphinv.query._graph import (
+    Entities,
+    as_of_date,
+    evidence,
+    flagged_firms,
+    investigation,
+    is_current,
+    link_order,
+    same_as,
+)
 from graphinv.query.refs import resolve_refs
 from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row, build
 from graphinv.query.ubo import ownership, stakes
@@ -204,7 +213,7 @@ def freeze_list(
             accounts.sort(key=lambda a: (a.bundle_id or "", a.number or "", a.id))
         links = list(entry.links.values())
         if len(links) > 1:
-            links.sort(key=lambda l: (l["rel"], l["source"], l["target"]))
+            links.sort(key=link_order)
         built.append(
             build(
                 FreezeEntry,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
@@ -18,6 +19,7 @@ from graphinv.query._graph import (
     flagged_firms,
     investigation,
     is_current,
+    link_order,
     nodes_of_kind,
     same_as,
 )
@@ -113,14 +115,14 @@ def _rows(
     for owner, firms in held.items():
         if len(firms) < 2:
             continue
-        companies = sorted((entity(f) for f in firms), key=lambda e: (e.name, e.id))
+        companies = sorted(map(entity, firms), key=_by_name)
         flagged_companies = tuple(c for c in companies if c.flagged)
         if flagged and not flagged_companies:
             continue
         links = [l for f in firms.values() for l in f]
         if aliases:
             links += _same_as_links(graph, owner, aliases)
-        links.sort(key=lambda l: (l["rel"], l["source"], l["target"]))
+        links.sort(key=link_order)
         rows.append(
             build(
                 SharedOwner,
@@ -135,6 +137,10 @@ def _rows(
             )
         )
     return rows
+
+
+#: Companies in a row: by name, then id.
+_by_name = operator.attrgetter("name", "id")
 
 
 def _owners_of_two(graph: nx.MultiDiGraph, rel: str, day: str) -> list[str]:
