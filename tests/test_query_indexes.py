@@ -279,3 +279,28 @@ def test_a_large_answer_is_kept_from_the_collector_and_still_freed(
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+
+#: Properties to word each link kind with (a new kind needs its cases here).
+WORDING_CASES: dict[str, list[dict[str, object]]] = {
+    "OWNS": [{}, {"share_pct": 35.5}, {"share_pct": 100.0, "start_date": "2019-02-03", "end_date": "2021-01-01"}],
+    "OFFICER_OF": [{}, {"role": "director", "start_date": "2019-02-03"}],
+    "FAMILY": [{"relation": r} for r in ("spouse", "parent", "child", "sibling", "other")],
+    "HAS_ADDRESS": [{}],
+    "HOLDS": [{}],
+    "IMPORTED": [{}],
+    "EXPORTED": [{}],
+    "POSSIBLY_SAME_AS": [{"score": 0.875, "reason": "same tax id"}],
+}
+
+
+def test_every_link_kind_is_worded_as_its_model_words_it() -> None:
+    assert set(WORDING_CASES) == set(LINK_KINDS)
+    sentence = importlib.import_module("graphinv.query._graph")._sentence
+    for rel, cases in WORDING_CASES.items():
+        for props in cases:
+            model = LINK_KINDS[rel](source="a", target="b", **props)
+            assert sentence(rel, "a", "b", props, "Ana", "Beta SA") == model.explain("Ana", "Beta SA")
+    # A property the kind does not know is left out of its words, as the model leaves it out.
+    assert sentence("OWNS", "a", "b", {"share_pct": 10.0, "note": "x"}, "Ana", "Beta SA") == "Ana owns 10% of Beta SA"
