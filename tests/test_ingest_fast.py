@@ -9,6 +9,7 @@ links, flags, rejections, source counts and indexes; the reports and rejects fil
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -239,3 +240,18 @@ def test_word_by_word_folding_gives_the_same_keys_as_folding_the_whole_text() ->
         ascii_text = "".join(chr(rnd.randint(0x20, 0x7E)) for _ in range(rnd.randint(0, 14)))
         assert tax_key(ascii_text) == tax_whole(ascii_text), repr(ascii_text)
         assert address_key(ascii_text) == address_whole(ascii_text), repr(ascii_text)
+
+
+def test_the_worker_pipe_holds_a_whole_batch(tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are a Linux feature")
+    fast = importlib.import_module("graphinv.ingest.fast")
+    read_fd, write_fd = os.pipe()
+    try:
+        assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == 1 << 16  # what the worker had before
+        fast._widen(write_fd)
+        assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) >= 1 << 20  # a prepared batch is 0.3-1.3 MB
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
