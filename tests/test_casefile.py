@@ -105,3 +105,26 @@ def test_a_case_of_the_previous_schema_is_lifted_on_open(tmp_path: Path, small_b
     from graphinv import resolve
 
     assert resolve(case).changed  # and it takes new decisions with their names
+
+
+def test_counts_of_an_unresolved_case_are_its_graphs(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from conftest import FIXTURE
+
+    from graphinv import load_graph
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [FIXTURE], dataset="precursor-case")
+    graph = load_graph(case)
+    truth = Counter(d["kind"] for _, d in graph.nodes(data=True))
+    truth.update(key for _, _, key in graph.edges(keys=True))
+    with CaseFile(case) as opened:
+        assert opened._db.execute("SELECT COUNT(*) FROM alias").fetchone()[0] == 0
+        counts = opened.counts()
+        # The same as counting by stated kind, the way a resolved case is counted.
+        by_kind = dict(opened._db.execute("SELECT kind, COUNT(DISTINCT id) FROM statement GROUP BY kind ORDER BY kind"))
+    assert counts == dict(truth)
+    assert {k: counts[k] for k in by_kind} == by_kind
+    kinds = [k for k in counts if k[0].isupper() and not k.isupper()]
+    assert kinds == sorted(kinds) and list(counts)[: len(kinds)] == kinds  # kinds first, by name; then links

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from graphinv.exc import CaseError
+from graphinv.model import NODE_KINDS
 
 __all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID", "merge_statement", "finish_node"]
 
@@ -326,20 +327,24 @@ class CaseFile:
 
     def counts(self) -> dict[str, int]:
         """Nodes per kind and links per relationship type, as the resolved graph holds them."""
-        out: dict[str, int] = {}
-        for kind, n in self._db.execute(
-            "SELECT s.kind, COUNT(DISTINCT COALESCE(a.canonical, s.id)) FROM statement s "
-            "LEFT JOIN alias a ON a.id = s.id GROUP BY s.kind ORDER BY s.kind"
-        ):
-            out[kind] = n
-        # A one-off sort, cheaper than keeping an index on (rel, src, dst) up to date on every ingest.
-        for rel, n in self._db.execute(
-            "SELECT rel, COUNT(*) FROM (SELECT DISTINCT l.rel, COALESCE(a.canonical, l.src) AS s, "
-            "COALESCE(b.canonical, l.dst) AS d FROM link l LEFT JOIN alias a ON a.id = l.src "
-            "LEFT JOIN alias b ON b.id = l.dst WHERE l.src = l.dst OR COALESCE(a.canonical, l.src) != "
-            "COALESCE(b.canonical, l.dst)) GROUP BY rel ORDER BY rel"
-        ):
-            out[rel] = n
+        db = self._db
+        if db.execute("SELECT 1 FROM alias LIMIT 1").fetchone() is None:
+            out = self._unresolved_counts()
+        else:
+            out = {}
+            for kind, n in db.execute(
+                "SELECT s.kind, COUNT(DISTINCT COALESCE(a.canonical, s.id)) FROM statement s "
+                "LEFT JOIN alias a ON a.id = s.id GROUP BY s.kind ORDER BY s.kind"
+            ):
+                out[kind] = n
+            # A one-off sort, cheaper than keeping an index on (rel, src, dst) up to date on every ingest.
+            for rel, n in db.execute(
+                "SELECT rel, COUNT(*) FROM (SELECT DISTINCT l.rel, COALESCE(a.canonical, l.src) AS s, "
+                "COALESCE(b.canonical, l.dst) AS d FROM link l LEFT JOIN alias a ON a.id = l.src "
+                "LEFT JOIN alias b ON b.id = l.dst WHERE l.src = l.dst OR COALESCE(a.canonical, l.src) != "
+                "COALESCE(b.canonical, l.dst)) GROUP BY rel ORDER BY rel"
+            ):
+                out[rel] = n
         possible = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT DISTINCT MIN(s, d), MAX(s, d) FROM (SELECT COALESCE(a.canonical, x.a) AS s, "
             "COALESCE(b.canonical, x.b) AS d FROM decision x LEFT JOIN alias a ON a.id = x.a "
@@ -347,6 +352,23 @@ class CaseFile:
         ).fetchone()[0]
         if possible:
             out["POSSIBLY_SAME_AS"] = possible
+        return out
+
+    def _unresolved_counts(self) -> dict[str, int]:
+        """``counts()`` of a case no resolution has merged anything in (what ``ingest --no-resolve``
+        prints): an id's kind is its prefix, so the distinct ids come off the id index in order,
+        with no sort (100k companies: 0.34 s against 1.4 s; links 1.95 s against 2.5 s)."""
+        db = self._db
+        kinds = {f"{cls.id_prefix}-": label for label, cls in NODE_KINDS.items()}
+        per_prefix = db.execute(
+            "SELECT substr(id, 1, instr(id, '-')), COUNT(*) FROM (SELECT DISTINCT id FROM statement) GROUP BY 1"
+        ).fetchall()
+        if all(prefix in kinds for prefix, _ in per_prefix):
+            nodes = {kinds[prefix]: n for prefix, n in per_prefix}
+        else:  # an id not made by the model's make_id: count by the stated kind
+            nodes = dict(db.execute("SELECT kind, COUNT(DISTINCT id) FROM statement GROUP BY kind"))
+        out = {kind: nodes[kind] for kind in sorted(nodes)}
+        out.update(db.execute("SELECT rel, COUNT(*) FROM (SELECT DISTINCT rel, src, dst FROM link) GROUP BY rel ORDER BY rel"))
         return out
 
     def aliases(self) -> dict[str, str]:
