@@ -29,7 +29,8 @@ def gc_paused(*, keep_young_over: int | None = None) -> Iterator[None]:
     tracks (an investigation's answer: a tree of models the caller goes on reading), they are
     moved out of its sight (``gc.freeze``) instead of being walked by the next collection, which
     would find no cycle among them (0.2–0.6 s for a 1M-company registry's answers). They are
-    still freed by reference counting when the caller drops them.
+    still freed by reference counting when the caller drops them. Whatever else the collector had
+    not yet looked at is frozen with them: a reference cycle dropped just before stays in memory.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -168,7 +168,7 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
 _PICKLE_OVERHEAD = 0.6
 
 
-def _room_to_store() -> str | None:
+def _short_of_memory() -> str | None:
     """Why the graph cannot be cached now without running the machine out of memory (None: it can)."""
     try:
         with open("/proc/meminfo") as handle:
@@ -188,7 +188,7 @@ def _room_to_store() -> str | None:
 
 
 def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> None:
-    short = _room_to_store()
+    short = _short_of_memory()
     if short is not None:
         graph.graph["cache_note"] = short
         return
