@@ -143,3 +143,27 @@ def test_a_graph_too_big_to_pickle_in_the_memory_left_is_not_cached_and_the_cli_
     monkeypatch.setattr(store_graph, "_PICKLE_OVERHEAD", 0.6)
     assert "cache_note" not in load_graph(case).graph
     assert cached.exists()
+
+
+def test_a_projected_graph_is_frozen_for_the_collector_and_a_failed_work_is_not(
+    tmp_path: Path, small_bundle: Path
+) -> None:
+    import gc
+
+    from graphinv.perf import gc_paused
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    try:
+        gc.unfreeze()
+        with CaseFile(case) as opened:
+            graph = project(opened)
+        # Its node and link dicts, out of the collector's sight (it would find no cycle among them).
+        assert gc.get_freeze_count() >= graph.number_of_nodes() + graph.number_of_edges() > 0
+        gc.unfreeze()
+        with pytest.raises(ValueError), gc_paused(keep_young_over=0):
+            half_built = [[i] for i in range(1000)]
+            raise ValueError(len(half_built))
+        assert gc.get_freeze_count() == 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()

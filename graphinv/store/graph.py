@@ -46,7 +46,7 @@ def graph_index(graph: nx.MultiDiGraph, name: str) -> Any:
     if indexes is None:
         indexes = _INDEXES[graph] = {}
     if name not in indexes:
-        with gc_paused():
+        with gc_paused(keep_young_over=0):  # an index lives as long as its graph
             started = time.perf_counter()
             indexes[name] = _BUILDERS[name](graph)
             _SECONDS.setdefault(graph, {})[name] = time.perf_counter() - started
@@ -72,7 +72,7 @@ def project(case: CaseFile) -> nx.MultiDiGraph:
     A link whose end is no longer stated by any source (its file was re-ingested without that
     row) stays in the case but is left out of the graph and counted in ``graph["dangling_links"]``.
     """
-    with gc_paused():
+    with gc_paused(keep_young_over=0):  # the graph lives on: no collection need walk it
         return _project(case)
 
 
@@ -135,7 +135,7 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
     graph = None
     if cached.exists():
         try:
-            with open(cached, "rb") as handle, gc_paused():
+            with open(cached, "rb") as handle, gc_paused(keep_young_over=0):
                 loaded = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             loaded = None
