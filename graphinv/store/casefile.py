@@ -328,20 +328,22 @@ class CaseFile:
     def counts(self) -> dict[str, int]:
         """Nodes per kind and links per relationship type, as the resolved graph holds them."""
         db = self._db
+        # Counted with GROUP BY, which sorts (on two threads where allowed): DISTINCT in a subquery
+        # builds a b-tree row by row, 3x slower (1M companies' 6.7M links: 55 s against 18.5 s).
+        db.execute("PRAGMA threads = 2")
         if db.execute("SELECT 1 FROM alias LIMIT 1").fetchone() is None:
             out = self._unresolved_counts()
         else:
             out = {}
             for kind, n in db.execute(
-                "SELECT s.kind, COUNT(DISTINCT COALESCE(a.canonical, s.id)) FROM statement s "
-                "LEFT JOIN alias a ON a.id = s.id GROUP BY s.kind ORDER BY s.kind"
+                "SELECT kind, COUNT(*) FROM (SELECT s.kind FROM statement s LEFT JOIN alias a ON a.id = s.id "
+                "GROUP BY s.kind, COALESCE(a.canonical, s.id)) GROUP BY kind ORDER BY kind"
             ):
                 out[kind] = n
-            # A one-off sort, cheaper than keeping an index on (rel, src, dst) up to date on every ingest.
             for rel, n in db.execute(
-                "SELECT rel, COUNT(*) FROM (SELECT DISTINCT l.rel, COALESCE(a.canonical, l.src) AS s, "
-                "COALESCE(b.canonical, l.dst) AS d FROM link l LEFT JOIN alias a ON a.id = l.src "
+                "SELECT rel, COUNT(*) FROM (SELECT l.rel FROM link l LEFT JOIN alias a ON a.id = l.src "
                 "LEFT JOIN alias b ON b.id = l.dst WHERE l.src = l.dst OR COALESCE(a.canonical, l.src) != "
+                "COALESCE(b.canonical, l.dst) GROUP BY l.rel, COALESCE(a.canonical, l.src), "
                 "COALESCE(b.canonical, l.dst)) GROUP BY rel ORDER BY rel"
             ):
                 out[rel] = n
@@ -357,7 +359,7 @@ class CaseFile:
     def _unresolved_counts(self) -> dict[str, int]:
         """``counts()`` of a case no resolution has merged anything in (what ``ingest --no-resolve``
         prints): an id's kind is its prefix, so the distinct ids come off the id index in order,
-        with no sort (100k companies: 0.34 s against 1.4 s; links 1.95 s against 2.5 s)."""
+        with no sort (100k companies: 0.34 s against 1.4 s), and links need no alias joins."""
         db = self._db
         kinds = {f"{cls.id_prefix}-": label for label, cls in NODE_KINDS.items()}
         per_prefix = db.execute(
@@ -368,7 +370,9 @@ class CaseFile:
         else:  # an id not made by the model's make_id: count by the stated kind
             nodes = dict(db.execute("SELECT kind, COUNT(DISTINCT id) FROM statement GROUP BY kind"))
         out = {kind: nodes[kind] for kind in sorted(nodes)}
-        out.update(db.execute("SELECT rel, COUNT(*) FROM (SELECT DISTINCT rel, src, dst FROM link) GROUP BY rel ORDER BY rel"))
+        out.update(
+            db.execute("SELECT rel, COUNT(*) FROM (SELECT rel FROM link GROUP BY rel, src, dst) GROUP BY rel ORDER BY rel")
+        )
         return out
 
     def aliases(self) -> dict[str, str]:
