@@ -663,7 +663,6 @@ def _match(
     total = max(len(name_texts), 1)
     weight_cache: dict[str, float] = {}
     names = [_make_name(kind, text, df, total, weight_cache, ws) for (kind, text), ws in zip(name_texts, words)]
-    del words
 
     _lap("names")
     # ---- 2. identifiers -----------------------------------------------------------------------
