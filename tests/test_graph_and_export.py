@@ -70,6 +70,61 @@ def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) ->
     assert not cached.exists()  # the stale version is dropped
 
 
+def test_the_cached_graph_is_the_projected_graph_in_the_same_order_with_its_indexes(tmp_path: Path) -> None:
+    import graphinv.query  # noqa: F401 - registers the query layer's indexes
+    from conftest import FIXTURE
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [FIXTURE])
+    with CaseFile(case) as opened:
+        graph = project(opened)
+    store_graph._build_indexes(graph)
+    store_graph._CHUNK = 97  # many chunks of each kind, each ending mid-node
+    target = tmp_path / "graph.pickle"
+    try:
+        with open(target, "wb") as handle:
+            store_graph._write_cache(handle, graph, store_graph._INDEXES[graph])
+    finally:
+        store_graph._CHUNK = 50_000
+    cached = store_graph._read_cache(target)
+    assert cached is not None and cached is not graph
+    assert cached.graph == graph.graph
+    # Same nodes, successors, predecessors and keys, in the same order: the investigations
+    # iterate these dicts, so a cached graph must answer exactly as the projected one.
+    assert list(cached._node.items()) == list(graph._node.items())
+    for mine, theirs in ((cached._succ, graph._succ), (cached._pred, graph._pred)):
+        assert [(n, [(m, list(keys.items())) for m, keys in nbrs.items()]) for n, nbrs in mine.items()] == [
+            (n, [(m, list(keys.items())) for m, keys in nbrs.items()]) for n, nbrs in theirs.items()
+        ]
+    assert any(len(keys) > 1 for nbrs in cached._succ.values() for keys in nbrs.values())  # pairs with 2+ links
+    # Shared as networkx shares them: one key dict per link for both directions, one id string.
+    assert all(cached._pred[v][u] is keys for u, nbrs in cached._succ.items() for v, keys in nbrs.items())
+    assert all(attrs["id"] is n for n, attrs in cached._node.items())
+    indexes = store_graph._INDEXES[cached]
+    assert indexes.keys() == store_graph._INDEXES[graph].keys()
+    assert indexes["query.refs"]._by_id is cached._node  # the REF index reads the graph's own nodes
+    assert indexes["query.kinds"] == store_graph._INDEXES[graph]["query.kinds"]
+
+
+def test_a_cache_file_cut_short_or_of_an_older_format_is_projected_again(tmp_path: Path, small_bundle: Path) -> None:
+    import pickle
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    expected = load_graph(case)
+    with CaseFile(case) as opened:
+        cached = cache_dir() / f"{opened.case_id}-{opened.revision}.pickle"
+    whole = cached.read_bytes()
+    older = pickle.dumps({"format": "graphinv-graph/2", "graph": expected, "indexes": {}})
+    for broken in (whole[: len(whole) // 2], whole[:-5], older, b"not a pickle"):
+        cached.write_bytes(broken)
+        store_graph._MEMORY.clear()
+        assert store_graph._read_cache(cached) is None
+        again = load_graph(case)
+        assert again is not expected and list(again.nodes(data=True)) == list(expected.nodes(data=True))
+        assert cached.read_bytes() == whole  # and cached anew
+
+
 def test_diverged_copies_of_one_case_never_share_a_cached_graph(tmp_path: Path, small_bundle: Path) -> None:
     import shutil
 

@@ -10,9 +10,10 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
+import numpy as np
 
 from graphinv.perf import gc_paused
 from graphinv.store.casefile import CaseFile
@@ -28,7 +29,7 @@ _MEMORY: dict[tuple[str, int], nx.MultiDiGraph] = {}
 _BUILDERS: dict[str, Callable[[nx.MultiDiGraph], Any]] = {}
 _INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
 _SECONDS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, float]] = weakref.WeakKeyDictionary()
-_FORMAT = "graphinv-graph/2"
+_FORMAT = "graphinv-graph/3"
 
 
 def register_index(name: str, build: Callable[[nx.MultiDiGraph], Any]) -> None:
@@ -132,19 +133,7 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
         return graph
     folder = cache_dir()
     cached = folder / f"{key[0]}-{key[1]}.pickle"
-    graph = None
-    if cached.exists():
-        try:
-            with open(cached, "rb") as handle, gc_paused(keep_young_over=0):
-                loaded = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            loaded = None
-        if isinstance(loaded, dict) and loaded.get("format") == _FORMAT:
-            graph = loaded["graph"]
-            # Only indexes still registered: one of an older layout is rebuilt under its new name.
-            _INDEXES[graph] = {k: v for k, v in loaded["indexes"].items() if k in _BUILDERS}
-        elif isinstance(loaded, nx.MultiDiGraph):
-            graph = loaded  # cached before indexes were: they are built (and stored) below
+    graph = _read_cache(cached) if cached.exists() else None
     if graph is None:
         graph = project(case)
         _build_indexes(graph)
@@ -162,10 +151,11 @@ def _load(case: CaseFile) -> nx.MultiDiGraph:
     return graph
 
 
-#: What pickling a graph costs in memory on top of the graph, as a share of the process's resident
-#: size: the pickler remembers every object it wrote, to write a shared one once (measured at
-#: 100k companies: 0.8 GB for a 1.7 GB process, 47%).
-_PICKLE_OVERHEAD = 0.6
+#: What writing the cache costs in memory on top of the graph, as a share of the process's resident
+#: size: the indexes' pickler remembers every object it wrote (the graph itself goes out in chunks
+#: of ``_CHUNK`` objects, each with a memo of its own). Measured at 100k companies: see
+#: docs/benchmarks.md, "The graph cache".
+_PICKLE_OVERHEAD = 0.25
 
 
 def _short_of_memory() -> str | None:
@@ -197,11 +187,173 @@ def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> 
         for old in folder.glob(f"{case_id}-*.pickle"):
             old.unlink(missing_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        # One dump for the graph and its indexes, so the indexes share the graph's strings.
-        payload = {"format": _FORMAT, "graph": graph, "indexes": _INDEXES.get(graph, {})}
-        with open(tmp, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, target)
-    except OSError:
-        # A read-only home or a full disk only costs the next run a rebuild.
+        try:
+            with open(tmp, "wb") as handle:
+                _write_cache(handle, graph, _INDEXES.get(graph, {}))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except (OSError, ValueError, pickle.PicklingError):
+        # A read-only home, a full disk or an index that will not pickle only costs the next
+        # run a rebuild.
         pass
+
+
+# -- the cache file --------------------------------------------------------------------------------
+#
+# One pickle of the whole graph needs a memo of every object written: +47% of the process at 100k
+# companies, about 7 GB at 1M, which this machine did not have after a 15 GB projection, so at
+# that size every process projected the case again (five minutes and more). The cache is instead
+# a stream of pickles, each with a memo of its own:
+#
+#   header      {"format", "graph": graph.graph, "nodes": N, "pairs": P}
+#   ids, indexes  the node ids in the graph's order with the registered indexes, which share them
+#   nodes       attrs chunks, in node order
+#   adjacency   numpy arrays: each node's number of successors and predecessors, each successor's
+#               node position (in successor order), each predecessor's pair (its place in that order)
+#   pairs       chunks of key dicts ({rel: attrs}), one a (node, successor) pair, in successor order
+#   end         "end": a file cut short is never read as a graph
+#
+# Reading rebuilds the adjacency dicts in the order the projection made them, so a cached graph
+# iterates exactly as the projected one, and each predecessor entry is the very key dict of its
+# successor entry, as networkx has it (tests/test_graph_and_export.py checks both).
+
+_CHUNK = 50_000
+
+
+def _write_cache(handle: BinaryIO, graph: nx.MultiDiGraph, indexes: dict[str, Any]) -> None:
+    def dump(value: Any) -> None:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    ids = list(node)
+    pairs = sum(map(len, succ.values()))
+    dump({"format": _FORMAT, "graph": graph.graph, "nodes": len(ids), "pairs": pairs})
+    _IndexPickler(handle, node).dump((ids, indexes))
+    for start in range(0, len(ids), _CHUNK):
+        dump([node[n] for n in ids[start : start + _CHUNK]])
+    dump(_adjacency(ids, succ, pred, pairs))
+    chunk: list[dict[str, Any]] = []
+    for nbrs in succ.values():
+        chunk += nbrs.values()
+        if len(chunk) >= _CHUNK:
+            dump(chunk)
+            chunk = []
+    if chunk:
+        dump(chunk)
+    dump("end")
+
+
+def _adjacency(ids: list[str], succ: dict[str, Any], pred: dict[str, Any], pairs: int) -> dict[str, np.ndarray]:
+    position = {n: i for i, n in enumerate(ids)}
+    n_ids = len(ids)
+    succ_count = np.fromiter(map(len, succ.values()), dtype=np.int64, count=n_ids)
+    target = np.fromiter((position[v] for nbrs in succ.values() for v in nbrs), dtype=np.int64, count=pairs)
+    pred_count = np.fromiter(map(len, pred.values()), dtype=np.int64, count=n_ids)
+    source = np.fromiter((position[u] for nbrs in pred.values() for u in nbrs), dtype=np.int64, count=pairs)
+    del position
+    # Each predecessor entry (u of v) is pair (u, v) of the successor order: match the two codes
+    # u * N + v, both sorted (sorted look-ups stay in cache at registry scale).
+    code = np.repeat(np.arange(n_ids, dtype=np.int64), succ_count) * n_ids + target
+    order = np.argsort(code, kind="stable")
+    wanted = source * n_ids + np.repeat(np.arange(n_ids, dtype=np.int64), pred_count)
+    asked = np.argsort(wanted, kind="stable")
+    pair = np.empty(pairs, dtype=np.int64)
+    pair[asked] = order[np.searchsorted(code[order], wanted[asked])]
+    if not np.array_equal(code[pair], wanted):
+        raise ValueError("the graph's predecessors do not mirror its successors")
+    return {"succ_count": succ_count, "target": target, "pred_count": pred_count, "pred_pair": pair}
+
+
+class _IndexPickler(pickle.Pickler):
+    """Pickles the indexes with the node ids they share; an index that holds the graph's node dict
+    (the REF index does) holds a reference to it, not a second copy of every node."""
+
+    def __init__(self, handle: BinaryIO, nodes: dict[str, Any]) -> None:
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.nodes = nodes
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return _NODES if obj is self.nodes else None
+
+
+class _IndexUnpickler(pickle.Unpickler):
+    def __init__(self, handle: BinaryIO, nodes: dict[str, Any]) -> None:
+        super().__init__(handle)
+        self.nodes = nodes
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid != _NODES:
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.nodes
+
+
+_NODES = "graph._node"
+
+
+class _CacheError(Exception):
+    """A cache file of another format, or cut short: the case is projected again."""
+
+
+def _read_cache(path: Path) -> nx.MultiDiGraph | None:
+    """The graph cached in ``path`` with its indexes, or None if the file is not a whole cache of
+    this format (it is then projected again and overwritten)."""
+    try:
+        with open(path, "rb") as handle, gc_paused(keep_young_over=0):
+            graph, indexes = _read(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError, KeyError, IndexError, _CacheError):
+        return None
+    # Only indexes still registered: one of an older layout is rebuilt under its new name.
+    _INDEXES[graph] = {k: v for k, v in indexes.items() if k in _BUILDERS}
+    return graph
+
+
+def _read(handle: BinaryIO) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    def load() -> Any:
+        return pickle.load(handle)  # an unpickler per pickle: each was written with a memo of its own
+
+    header = load()
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise _CacheError("another format")
+    graph = nx.MultiDiGraph()
+    graph.graph.update(header["graph"])
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    ids, indexes = _IndexUnpickler(handle, node).load()  # the nodes are filled in next
+    attrs: list[dict[str, Any]] = []
+    while len(attrs) < len(ids):
+        attrs += load()
+    for n, a in zip(ids, attrs, strict=True):
+        if a.get("id") == n:
+            a["id"] = n  # one string for the node's key and its id, as the projection has it
+        node[n] = a
+    del attrs
+    adjacency = load()
+    pairs: list[dict[str, Any]] = []
+    while len(pairs) < header["pairs"]:
+        pairs += load()
+    if load() != "end" or len(pairs) != header["pairs"]:
+        raise _CacheError("cut short")
+    # Gathered by numpy (object arrays), not item by item: at registry scale each is a cache miss.
+    id_array = np.array(ids, dtype=object)
+    pair_array = np.empty(len(pairs), dtype=object)
+    pair_array[:] = pairs
+    _fill(succ, ids, adjacency["succ_count"].tolist(), id_array[adjacency["target"]].tolist(), pairs)
+    pred_pair = adjacency["pred_pair"]
+    sources = np.repeat(np.arange(len(ids), dtype=np.int64), adjacency["succ_count"])[pred_pair]
+    _fill(pred, ids, adjacency["pred_count"].tolist(), id_array[sources].tolist(), pair_array[pred_pair].tolist())
+    return graph, indexes
+
+
+def _fill(adjacency: dict[str, Any], ids: list[str], counts: list[int], others: list[str], values: list[Any]) -> None:
+    """Each node's neighbour dict, ``counts[i]`` entries of ``others``/``values`` for node ``i``."""
+    if len(others) != sum(counts) or len(values) != len(others):
+        raise _CacheError("adjacency and links disagree")
+    at = 0
+    for n, count in zip(ids, counts, strict=True):
+        if count == 1:
+            adjacency[n] = {others[at]: values[at]}
+        elif count:
+            adjacency[n] = dict(zip(others[at : at + count], values[at : at + count]))
+        else:
+            adjacency[n] = {}
+        at += count
