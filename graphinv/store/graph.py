@@ -36,7 +36,9 @@ def register_index(name: str, build: Callable[[nx.MultiDiGraph], Any]) -> None:
     """Have every loaded graph carry ``build(graph)`` under ``name`` (built once, cached with it).
 
     ``build`` must only read the graph and return a picklable value made of plain containers,
-    numpy arrays and the graph's own strings.
+    numpy arrays and the graph's own strings. It may hold the graph's node dict itself (the cache
+    keeps a reference to it, not a copy), but no other dict of the graph: the cache would read
+    that back as a copy.
     """
     _BUILDERS[name] = build
 
