@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from graphinv.exc import GraphinvError
 from graphinv.ingest import IngestReport, adapters, ingest
 from graphinv.resolve import ResolveReport, resolve
 from graphinv.store import CaseFile
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["app", "main"]
 
@@ -51,6 +54,21 @@ def _progress() -> Iterator[object]:
             progress.update(task, completed=done)  # type: ignore[arg-type]
 
         yield tick
+
+
+def _graph(case: Path) -> nx.MultiDiGraph:
+    """The case's graph, saying on a terminal what it is doing (a registry-scale case takes
+    minutes to load the first time after a change, and a minute or two from the cache after)."""
+    from graphinv.store import load_graph
+
+    if err.is_terminal:
+        with err.status("Opening the case") as spinner:
+            graph = load_graph(case, status=lambda text: spinner.update(text))
+    else:
+        graph = load_graph(case)
+    if graph.graph.get("cache_note"):
+        err.print(f"note: the case's graph is {graph.graph['cache_note']}")
+    return graph
 
 
 def _print_ingest(report: IngestReport) -> None:
@@ -324,14 +342,11 @@ def query_command(
     from rich.text import Text
 
     from graphinv.query import run
-    from graphinv.store import load_graph
 
     if format not in QUERY_FORMATS:
         raise _fail(GraphinvError(f"Unknown query format {format!r} (available: {', '.join(QUERY_FORMATS)})"))
     try:
-        graph = load_graph(case)
-        if graph.graph.get("cache_note"):
-            err.print(f"note: the case's graph is {graph.graph['cache_note']}")
+        graph = _graph(case)
         result = run(
             graph, investigation, refs or [],
             around=around, flagged=flagged, officers=officers, hops=hops, max_hops=max_hops, max_degree=max_degree,
@@ -582,7 +597,7 @@ def explore_command(
     from graphinv.export.html import explore
 
     try:
-        path = explore(case, around, hops=hops, max_nodes=max_nodes, include_possible=include_possible, output=output)
+        path = explore(_graph(case), around, hops=hops, max_nodes=max_nodes, include_possible=include_possible, output=output)
     except GraphinvError as exc:
         raise _fail(exc) from None
     out.print(f"Wrote {path}")
@@ -609,6 +624,7 @@ def report_command(
     from graphinv.export.report import report
 
     try:
+        _graph(case)  # loaded once, with its status; the report reads it from memory
         path = report(case, output, around=around or None, flagged=flagged, format=format,  # type: ignore[arg-type]
                       chemical=chemical, since=since, min_share=min_share, top=top)
     except GraphinvError as exc:

@@ -71,8 +71,9 @@ def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) ->
 
 
 def test_the_cached_graph_is_the_projected_graph_in_the_same_order_with_its_indexes(tmp_path: Path) -> None:
-    import graphinv.query  # noqa: F401 - registers the query layer's indexes
     from conftest import FIXTURE
+
+    import graphinv.query  # noqa: F401 - registers the query layer's indexes
 
     case = tmp_path / "case.graphinv"
     ingest(case, [FIXTURE])
@@ -123,6 +124,44 @@ def test_a_cache_file_cut_short_or_of_an_older_format_is_projected_again(tmp_pat
         again = load_graph(case)
         assert again is not expected and list(again.nodes(data=True)) == list(expected.nodes(data=True))
         assert cached.read_bytes() == whole  # and cached anew
+
+
+def test_load_graph_says_each_long_step_as_it_starts_and_the_cli_shows_it_on_a_terminal(
+    tmp_path: Path, small_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import graphinv.query  # noqa: F401 - registers the query layer's indexes
+    from graphinv import cli
+    from graphinv.store.graph import LOAD_STEPS
+
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    said: list[str] = []
+    load_graph(case, status=said.append)
+    assert said == [LOAD_STEPS["project"], LOAD_STEPS["index"], LOAD_STEPS["store"]]
+    said.clear()
+    load_graph(case, status=said.append)
+    assert said == []  # in memory already
+    store_graph._MEMORY.clear()
+    load_graph(case, status=said.append)
+    assert said == [LOAD_STEPS["read"]]
+
+    store_graph._MEMORY.clear()
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
+    result = CliRunner().invoke(cli.app, ["query", str(case), "shared-addresses", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert LOAD_STEPS["read"] in screen.getvalue()  # the spinner's last words, then cleared
+    assert json.loads(result.stdout) is not None
+    # Off a terminal (a pipe, a file), nothing but the answer.
+    store_graph._MEMORY.clear()
+    monkeypatch.setattr(cli, "err", Console(file=io.StringIO(), force_terminal=False))
+    piped = CliRunner().invoke(cli.app, ["query", str(case), "shared-addresses", "--format", "json"])
+    assert piped.exit_code == 0 and cli.err.file.getvalue() == ""
 
 
 def test_diverged_copies_of_one_case_never_share_a_cached_graph(tmp_path: Path, small_bundle: Path) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from graphinv.perf import gc_paused
 from graphinv.store.casefile import CaseFile
 
-__all__ = ["cache_dir", "graph_index", "index_seconds", "load_graph", "project", "register_index"]
+__all__ = ["LOAD_STEPS", "cache_dir", "graph_index", "index_seconds", "load_graph", "project", "register_index"]
 
 _MEMORY: dict[tuple[str, int], nx.MultiDiGraph] = {}
 
@@ -117,31 +117,50 @@ def cache_dir() -> Path:
     return Path(base) / "graphs"
 
 
-def load_graph(case: str | os.PathLike[str] | CaseFile) -> nx.MultiDiGraph:
+def load_graph(case: str | os.PathLike[str] | CaseFile, *, status: Callable[[str], None] | None = None) -> nx.MultiDiGraph:
     """The projected graph of a case, rebuilt only when the case changed since it was cached.
 
     Treat the returned graph as read-only: it is shared by every caller of the same version.
+    ``status`` is told what each long step is as it starts (at registry scale, reading the cache
+    takes minutes, projecting the case more): see ``LOAD_STEPS``.
     """
     if isinstance(case, CaseFile):
-        return _load(case)
+        return _load(case, status)
     with CaseFile(case) as opened:
-        return _load(opened)
+        return _load(opened, status)
 
 
-def _load(case: CaseFile) -> nx.MultiDiGraph:
+#: What ``load_graph`` tells its ``status`` callback, step by step.
+LOAD_STEPS = {
+    "read": "Reading the case's cached graph",
+    "project": "Projecting the case into a graph (once per change of the case)",
+    "index": "Indexing the graph",
+    "store": "Caching the graph for the next command",
+}
+
+
+def _load(case: CaseFile, status: Callable[[str], None] | None) -> nx.MultiDiGraph:
     key = (case.case_id, case.revision)
     graph = _MEMORY.get(key)
     if graph is not None:
         return graph
+    say = status or (lambda text: None)
     folder = cache_dir()
     cached = folder / f"{key[0]}-{key[1]}.pickle"
-    graph = _read_cache(cached) if cached.exists() else None
+    graph = None
+    if cached.exists():
+        say(LOAD_STEPS["read"])
+        graph = _read_cache(cached)
+    changed = graph is None
     if graph is None:
+        say(LOAD_STEPS["project"])
         graph = project(case)
+    if any(name not in _INDEXES.get(graph, {}) for name in _BUILDERS):
+        say(LOAD_STEPS["index"])
         _build_indexes(graph)
-        _store(folder, cached, key[0], graph)
-    elif _build_indexes(graph):
-        # An index registered since the graph was cached: keep it for the next process too.
+        changed = True  # also when an index was registered after the graph was cached
+    if changed:
+        say(LOAD_STEPS["store"])
         _store(folder, cached, key[0], graph)
     graph.graph["case"] = str(case.path)
     _MEMORY.clear()
