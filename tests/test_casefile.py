@@ -128,3 +128,30 @@ def test_counts_of_an_unresolved_case_are_its_graphs(tmp_path: Path) -> None:
     assert {k: counts[k] for k in by_kind} == by_kind
     kinds = [k for k in counts if k[0].isupper() and not k.isupper()]
     assert kinds == sorted(kinds) and list(counts)[: len(kinds)] == kinds  # kinds first, by name; then links
+
+
+def test_the_store_floor_bench_writes_every_stored_row_into_the_same_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from conftest import FIXTURE, REPO
+
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [FIXTURE])
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import bench_store_floor
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    read, schema, rows = bench_store_floor._read(case)
+    assert read == sum(f.read for f in report.files) > 1000
+    copy = tmp_path / "floor.sqlite"
+    bench_store_floor._store(copy, schema, rows)
+    db, original = sqlite3.connect(copy), sqlite3.connect(case)
+    for table in ("statement", "link", "flag"):
+        assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall() == original.execute(
+            f"SELECT * FROM {table} ORDER BY 1, 2, 3"
+        ).fetchall()
+    assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")} >= {"statement_id", "statement_tax", "statement_name"}
+    assert bench_store_floor.main([str(case), "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bundle_rows_read"] == read and out["stored_rows"] == sum(map(len, rows.values()))
