@@ -70,7 +70,9 @@ def test_graph_is_cached_per_case_version(tmp_path: Path, small_bundle: Path) ->
     assert not cached.exists()  # the stale version is dropped
 
 
-def test_the_cached_graph_is_the_projected_graph_in_the_same_order_with_its_indexes(tmp_path: Path) -> None:
+def test_the_cached_graph_is_the_projected_graph_in_the_same_order_with_its_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conftest import FIXTURE
 
     import graphinv.query  # noqa: F401 - registers the query layer's indexes
@@ -80,13 +82,10 @@ def test_the_cached_graph_is_the_projected_graph_in_the_same_order_with_its_inde
     with CaseFile(case) as opened:
         graph = project(opened)
     store_graph._build_indexes(graph)
-    store_graph._CHUNK = 97  # many chunks of each kind, each ending mid-node
+    monkeypatch.setattr(store_graph, "_CHUNK", 97)  # many chunks of each kind, each ending mid-node
     target = tmp_path / "graph.pickle"
-    try:
-        with open(target, "wb") as handle:
-            store_graph._write_cache(handle, graph, store_graph._INDEXES[graph])
-    finally:
-        store_graph._CHUNK = 50_000
+    with open(target, "wb") as handle:
+        store_graph._write_cache(handle, graph, store_graph._INDEXES[graph])
     cached = store_graph._read_cache(target)
     assert cached is not None and cached is not graph
     assert cached.graph == graph.graph
