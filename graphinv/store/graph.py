@@ -30,6 +30,9 @@ _BUILDERS: dict[str, Callable[[nx.MultiDiGraph], Any]] = {}
 _INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
 _SECONDS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, float]] = weakref.WeakKeyDictionary()
 _FORMAT = "graphinv-graph/3"
+#: The cache file's first bytes: a file of another format (an older cache was one pickle of the
+#: whole graph) is told apart without unpickling any of it.
+_MAGIC = f"{_FORMAT}\n".encode()
 
 
 def register_index(name: str, build: Callable[[nx.MultiDiGraph], Any]) -> None:
@@ -227,6 +230,7 @@ def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> 
 # that size every process projected the case again (five minutes and more). The cache is instead
 # a stream of pickles, each with a memo of its own:
 #
+#   magic       b"graphinv-graph/3\n", read before anything is unpickled
 #   header      {"format", "graph": graph.graph, "nodes": N, "pairs": P}
 #   ids, indexes  the node ids in the graph's order with the registered indexes, which share them
 #   nodes       attrs chunks, in node order
@@ -249,6 +253,7 @@ def _write_cache(handle: BinaryIO, graph: nx.MultiDiGraph, indexes: dict[str, An
     node, succ, pred = graph._node, graph._succ, graph._pred
     ids = list(node)
     pairs = sum(map(len, succ.values()))
+    handle.write(_MAGIC)
     dump({"format": _FORMAT, "graph": graph.graph, "nodes": len(ids), "pairs": pairs})
     _IndexPickler(handle, node).dump((ids, indexes))
     for start in range(0, len(ids), _CHUNK):
@@ -333,6 +338,8 @@ def _read(handle: BinaryIO) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     def load() -> Any:
         return pickle.load(handle)  # an unpickler per pickle: each was written with a memo of its own
 
+    if handle.read(len(_MAGIC)) != _MAGIC:
+        raise _CacheError("another format")
     header = load()
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
         raise _CacheError("another format")
