@@ -378,10 +378,5 @@ def _fill(adjacency: dict[str, Any], ids: list[str], counts: list[int], others: 
         raise _CacheError("adjacency and links disagree")
     at = 0
     for n, count in zip(ids, counts, strict=True):
-        if count == 1:
-            adjacency[n] = {others[at]: values[at]}
-        elif count:
-            adjacency[n] = dict(zip(others[at : at + count], values[at : at + count]))
-        else:
-            adjacency[n] = {}
+        adjacency[n] = dict(zip(others[at : at + count], values[at : at + count])) if count else {}
         at += count
