@@ -5,9 +5,9 @@ that ``graphinv ingest`` already wrote (statements, links, flags: the very tuple
 inserts), then times only putting them into a fresh file of the same layout the way the writer
 does (the case's own CREATE statements; one transaction; ``PRAGMA cache_size`` and sorter threads
 as ingest sets them; the id, tax and name indexes built after the rows): Python building no
-tuple, parsing nothing, checking nothing. The result is the time below which no ingest into this layout can go, set against the
-time the target allows for the case's bundle rows (rows read / 100,000). One JSON object per
-repeat goes to stdout.
+tuple, parsing nothing, checking nothing. The result is the time below which no ingest into this
+layout can go, set against the time the target allows for the case's bundle rows (rows read /
+100,000). One JSON object per repeat goes to stdout.
 
 Usage: ``python bench/bench_store_floor.py CASE [--repeat 2] [--workdir DIR]`` (CASE: e.g. the
 case ``bench/bench_ingest.py --workdir DIR`` leaves in DIR)
