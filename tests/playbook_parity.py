@@ -99,9 +99,9 @@ def facts(name: str, rows: Any) -> Any:
 
     out: list[Any] = []
     if name == "shared-addresses":
-        out = [(get(r, "address"), list(get(r, "address_ids")), _ids(get(r, "entities")), _ids(get(r, "flagged")), get(r, "hub"), _links(get(r, "links"))) for r in rows]
+        out = [(get(r, "address"), list(get(r, "address_ids")), get(r, "count"), _ids(get(r, "entities")), _ids(get(r, "flagged")), get(r, "hub"), _links(get(r, "links"))) for r in rows]
     elif name == "shared-owners":
-        out = [(eid(get(r, "owner")), get(r, "rel"), _ids(get(r, "companies")), _ids(get(r, "flagged")), get(r, "hub"), _links(get(r, "links"))) for r in rows]
+        out = [(eid(get(r, "owner")), get(r, "rel"), get(r, "count"), _ids(get(r, "companies")), _ids(get(r, "flagged")), get(r, "hub"), _links(get(r, "links"))) for r in rows]
     elif name == "ubo":
         out = [
             (eid(get(r, "owner")), get(r, "effective_pct"), get(r, "max_pct"), get(r, "share_known"), get(r, "direct_pct"),

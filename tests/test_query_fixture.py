@@ -258,7 +258,10 @@ def test_the_nominee_director_is_an_officer_of_ten_firms(graph: nx.MultiDiGraph)
     # With a tighter hub limit the nominee is reported as a hub, not as a lead.
     tight = shared_owners(graph, officers=True, max_degree=5)
     assert [bid(h.entity) for h in tight.hubs] == ["P066"]
-    assert next(r for r in tight.rows if bid(r.owner) == "P066").hub
+    hub = next(r for r in tight.rows if bid(r.owner) == "P066")
+    assert hub.hub and hub.count == len(p066.companies)
+    assert hub.companies == hub.flagged == tuple(c for c in p066.companies if c.flagged)
+    assert {l.target for l in hub.links} == {c.id for c in hub.companies}
 
 
 # -- §4 shared addresses (each spelling on its own, before resolution) ---------------------------------
@@ -293,7 +296,9 @@ def test_shared_addresses_before_resolution_break_into_spellings(graph: nx.Multi
 def test_an_address_with_more_holders_than_max_degree_is_a_hub_not_a_lead(graph: nx.MultiDiGraph) -> None:
     result = shared_addresses(graph, flagged=True, max_degree=8)
     hubs = [r for r in result.rows if r.hub]
-    assert [len(r.entities) for r in hubs] == [9]
+    # The 9-firm spelling of the virtual office: counted whole, naming only its flagged firms.
+    assert [r.count for r in hubs] == [9]
+    assert [sorted(bid(e) for e in r.entities) for r in hubs] == [["C097", "C108"]] == [sorted(bid(e) for e in r.flagged) for r in hubs]
     assert result.rows[-1].hub and not result.rows[0].hub  # leads first
     assert [h.degree for h in result.hubs] == [9]
 

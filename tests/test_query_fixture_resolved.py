@@ -53,8 +53,12 @@ def test_shared_addresses_among_flagged_firms_after_unification(graph: nx.MultiD
     assert {bid(e) for e in marinos.flagged} == {"C037", "C068", "C081", "C117"} and not marinos.hub
     home = rows[frozenset({"P003", "P004"})]
     assert {bid(e) for e in home.flagged} == {"P004"}
-    hub = rows[frozenset(HUB_FIRMS)]
-    assert hub.hub and {bid(e) for e in hub.flagged} == {"C097", "C108", "C129"}
+    # The virtual office: its 16 firms counted, only the three flagged named.
+    hub = rows[frozenset({"C097", "C108", "C129"})]
+    assert hub.hub and hub.count == len(HUB_FIRMS) == 16 and {bid(e) for e in hub.flagged} == {"C097", "C108", "C129"}
+    assert hub.entities == hub.flagged
+    unlimited = shared_addresses(graph, flagged=True, max_degree=None).rows[0]  # the largest first
+    assert {bid(e) for e in unlimited.entities} == HUB_FIRMS and not unlimited.hub
     assert result.rows[-1] is hub  # reported as a hub, after the leads
     assert [h.degree for h in result.hubs] == [16]
     # Every spelling's registry row is evidence for the one building.

@@ -160,10 +160,17 @@ def hub_graph(tmp_path: Path) -> nx.MultiDiGraph:
 
 def test_a_shared_office_of_16_firms_is_a_hub_not_a_lead(hub_graph: nx.MultiDiGraph) -> None:
     result = shared_addresses(hub_graph)
-    assert [(len(r.entities), r.hub) for r in result.rows] == [(2, False), (16, True)]
+    assert [(r.count, len(r.entities), r.hub) for r in result.rows] == [(2, 2, False), (16, 1, True)]
+    # The hub names only its flagged firm, and cites only that firm's link; the note says how to see all.
+    hub = result.rows[1]
+    assert [bid(e) for e in hub.entities] == [bid(e) for e in hub.flagged] == ["F1"]
+    assert [l.source for l in hub.links] == [hub.entities[0].id]
     assert [h.degree for h in result.hubs] == [16]
+    assert result.notes == ("1 hub(s) with more than 12 firms and persons name only the flagged ones; "
+                            "raise max_degree (--max-degree; 0: no hubs) to name them all",)
     unlimited = shared_addresses(hub_graph, max_degree=None)
-    assert [(len(r.entities), r.hub) for r in unlimited.rows] == [(16, False), (2, False)]
+    assert [(r.count, len(r.entities), len(r.links), r.hub) for r in unlimited.rows] == [(16, 16, 16, False), (2, 2, 2, False)]
+    assert unlimited.notes == ()
 
 
 def test_path_avoids_the_hub_and_explains_the_family_route(hub_graph: nx.MultiDiGraph) -> None:

@@ -244,7 +244,7 @@ def _shared_addresses(graph: nx.MultiDiGraph, scope: _Scope, max_rows: int, max_
                 Text(row.address),
                 Entities(tuple(row.entities)),
                 Entities(tuple(row.flagged)) if row.flagged else Text("none"),
-                Text(f"hub: {len(row.entities)} entities" if row.hub else ""),
+                Text(f"hub: {row.count} entities, only the flagged named" if row.hub else ""),
                 Sources.of(row.links),
             ])
         _limit(section, rows, max_rows)
@@ -274,7 +274,7 @@ def _shared_owners(graph: nx.MultiDiGraph, scope: _Scope, max_rows: int, max_deg
                 continue
             owner = Entities((row.owner,))
             rows.append([
-                owner if not row.hub else Lines((_label(row.owner), f"hub: {len(row.companies)} firms")),
+                owner if not row.hub else Lines((_label(row.owner), f"hub: {row.count} firms, only the flagged named")),
                 Entities(tuple(row.companies)),
                 Entities(tuple(row.flagged)) if row.flagged else Text("none"),
                 Sources.of(row.links),

@@ -35,6 +35,7 @@ __all__ = [
     "flagged_firms",
     "flagged_nodes",
     "hub_degree",
+    "hub_note",
     "investigation",
     "is_current",
     "is_registered_company",
@@ -255,6 +256,15 @@ def hub_degree(graph: nx.MultiDiGraph, node: str, *, limit: int | None = None) -
         if cap is not None and len(seen) >= cap:
             break
     return len(seen)
+
+
+def hub_note(hubs: int, max_degree: int | None, members: str) -> str:
+    """What a listing says when some of its rows are hubs, which name only their flagged members:
+    a nominee's hundreds of firms would bury the leads, and cost more than the rest of the answer."""
+    return (
+        f"{hubs:,} hub(s) with more than {max_degree} {members} name only the flagged ones; "
+        "raise max_degree (--max-degree; 0: no hubs) to name them all"
+    )
 
 
 class Entities:

@@ -15,6 +15,7 @@ from graphinv.query._graph import (
     Entities,
     evidence,
     flagged_nodes,
+    hub_note,
     investigation,
     nodes_of_kind,
     same_as,
@@ -25,10 +26,14 @@ __all__ = ["SharedAddress", "SharedAddresses", "shared_addresses"]
 
 
 class SharedAddress(Row):
-    """One building (or, with ``include_possible``, a group of possibly-same addresses) and who uses it."""
+    """One building (or, with ``include_possible``, a group of possibly-same addresses) and who uses it.
+
+    ``count`` is how many firms and persons give it. A hub (more than ``max_degree`` of them: a
+    formation agent's office) lists only the flagged ones in ``entities``, and links only theirs."""
 
     address: str
     address_ids: tuple[str, ...]
+    count: int
     entities: tuple[Entity, ...]
     flagged: tuple[Entity, ...]
     hub: bool
@@ -38,7 +43,7 @@ class SharedAddress(Row):
         return {
             "address": self.address,
             "hub": self.hub,
-            "count": len(self.entities),
+            "count": self.count,
             "flagged": labels(self.flagged),
             "entities": labels(self.entities),
         }
@@ -61,7 +66,8 @@ def shared_addresses(
 
     With ``flagged``, only addresses where at least one of them is flagged. An address given by
     more than ``max_degree`` firms and persons (a formation agent's virtual office) is a hub: it is
-    listed after the leads with ``hub`` set, not as a lead (``max_degree=None``: no hubs).
+    listed after the leads with ``hub`` set, naming only its flagged firms and persons, not as a
+    lead (``max_degree=None``: no hubs, everyone named).
     With ``include_possible``, addresses joined by POSSIBLY_SAME_AS count as one.
     """
     nodes = graph._node
@@ -96,8 +102,13 @@ def shared_addresses(
                 if attrs is not None and nodes[holder].get("kind") in PARTY_KINDS:
                     holders.setdefault(holder, None)
                     links.append(attrs)
-        if len(holders) < 2:
+        count = len(holders)
+        if count < 2:
             continue
+        is_hub = max_degree is not None and count > max_degree
+        if is_hub:
+            holders = {h: None for h in holders if nodes[h].get("flagged")}
+            links = [l for l in links if l["source"] in holders]
         entities = sorted((entity(h) for h in holders), key=_entity_order)
         flagged_entities = tuple(e for e in entities if e.flagged)
         if flagged and not flagged_entities:
@@ -107,11 +118,11 @@ def shared_addresses(
                 for other, keys in graph._succ[address].items():
                     if other in members and "POSSIBLY_SAME_AS" in keys:
                         links.append(keys["POSSIBLY_SAME_AS"])
-        is_hub = max_degree is not None and len(entities) > max_degree
         rows.append(
             SharedAddress(
                 address=str(nodes[rep].get("text") or nodes[rep].get("name") or rep),
                 address_ids=tuple(sorted(members)),
+                count=count,
                 entities=tuple(entities),
                 flagged=flagged_entities,
                 hub=is_hub,
@@ -121,10 +132,11 @@ def shared_addresses(
             )
         )
         if is_hub:
-            hubs.append(Hub(entity=Entity.of(graph, rep), degree=len(entities)))
-    rows.sort(key=lambda r: (r.hub, -len(r.entities), -len(r.flagged), r.address, r.address_ids))
+            hubs.append(Hub(entity=Entity.of(graph, rep), degree=count))
+    rows.sort(key=lambda r: (r.hub, -r.count, -len(r.flagged), r.address, r.address_ids))
     hubs.sort(key=lambda h: (-h.degree, h.entity.name, h.entity.id))
-    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs))
+    notes = (hub_note(len(hubs), max_degree, "firms and persons"),) if hubs else ()
+    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs), notes=notes)
 
 
 def _entity_order(entity: Entity) -> tuple[int, str, str]:

@@ -17,6 +17,7 @@ from graphinv.query._graph import (
     as_of_date,
     evidence,
     flagged_firms,
+    hub_note,
     investigation,
     is_current,
     link_order,
@@ -29,10 +30,14 @@ __all__ = ["SharedOwner", "SharedOwners", "shared_owners"]
 
 
 class SharedOwner(Row):
-    """An owner (or officer) and the firms it holds (or serves), with the links that say so."""
+    """An owner (or officer) and the firms it holds (or serves), with the links that say so.
+
+    ``count`` is how many firms it holds. A hub (more than ``max_degree`` firms: a nominee
+    service, a fund) lists only its flagged firms in ``companies``, and links only to those."""
 
     owner: Entity
     rel: Literal["OWNS", "OFFICER_OF"]
+    count: int
     companies: tuple[Entity, ...]
     flagged: tuple[Entity, ...]
     hub: bool
@@ -43,7 +48,7 @@ class SharedOwner(Row):
             "owner": self.owner.label,
             "as": "owner" if self.rel == "OWNS" else "officer",
             "hub": self.hub,
-            "count": len(self.companies),
+            "count": self.count,
             "flagged": labels(self.flagged),
             "companies": labels(self.companies),
         }
@@ -68,7 +73,8 @@ def shared_owners(
 
     With ``officers``, also officers who serve two or more firms. With ``flagged``, only owners
     with at least one flagged firm among theirs. An owner or officer of more than ``max_degree``
-    firms (a nominee service, a fund) is a hub: listed after the others with ``hub`` set.
+    firms (a nominee service, a fund) is a hub: listed after the others with ``hub`` set, naming
+    only its flagged firms (``max_degree=None``: no hubs, every firm named).
     With ``include_possible``, owners joined by POSSIBLY_SAME_AS count as one.
     """
     day = as_of_date(as_of)
@@ -78,9 +84,10 @@ def shared_owners(
     entity = Entities(graph)
     for rel in rels:
         rows += _rows(graph, rel, day, flagged, max_degree, aliases, entity)
-    rows.sort(key=lambda r: (r.hub, -len(r.companies), -len(r.flagged), r.rel != "OWNS", r.owner.name, r.owner.id))
-    hubs = [Hub(entity=r.owner, degree=len(r.companies)) for r in rows if r.hub]
-    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs))
+    rows.sort(key=lambda r: (r.hub, -r.count, -len(r.flagged), r.rel != "OWNS", r.owner.name, r.owner.id))
+    hubs = [Hub(entity=r.owner, degree=r.count) for r in rows if r.hub]
+    notes = (hub_note(len(hubs), max_degree, "firms"),) if hubs else ()
+    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=notes)
 
 
 def _rows(
@@ -92,7 +99,7 @@ def _rows(
     aliases: dict[str, str],
     entity: Entities,
 ) -> list[SharedOwner]:
-    succ = graph._succ
+    succ, nodes = graph._succ, graph._node
     held: dict[str, dict[str, list[dict[str, Any]]]] = {}
     if flagged and not aliases:
         # Only owners of a flagged firm can qualify: start from those, not every person and firm.
@@ -113,8 +120,12 @@ def _rows(
                 held.setdefault(aliases.get(owner, owner), {}).setdefault(firm, []).append(attrs)
     rows: list[SharedOwner] = []
     for owner, firms in held.items():
-        if len(firms) < 2:
+        count = len(firms)
+        if count < 2:
             continue
+        hub = max_degree is not None and count > max_degree
+        if hub:
+            firms = {f: links for f, links in firms.items() if nodes[f].get("flagged")}
         companies = sorted(map(entity, firms), key=_by_name)
         flagged_companies = tuple(c for c in companies if c.flagged)
         if flagged and not flagged_companies:
@@ -129,9 +140,10 @@ def _rows(
                 {
                     "owner": entity(owner),
                     "rel": rel,
+                    "count": count,
                     "companies": tuple(companies),
                     "flagged": flagged_companies,
-                    "hub": max_degree is not None and len(companies) > max_degree,
+                    "hub": hub,
                     "links": tuple(evidence(graph, l, entity.name) for l in links),
                 },
             )
