@@ -1,7 +1,7 @@
 """The per-graph indexes and array paths the investigations use at registry scale give exactly what
 the plain graph walks give: the REF index and the scan, the arrays and hub_degree(), the fast risk
-ranking and the row-by-row one, the array walk of cluster and the dict walk, unvalidated models
-and validated ones. Checked on the fixture story and on a small synthetic registry (hubs, nominees,
+ranking and the row-by-row one, the array walk of cluster and the dict walk, shared-owners' owners
+read off the arrays and walked owner by owner, unvalidated models and validated ones. Checked on the fixture story and on a small synthetic registry (hubs, nominees,
 hundreds of flagged firms), and the indexes travel with the cached graph."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from conftest import FIXTURE, REPO
 
 from graphinv import ingest, load_graph
 from graphinv.model import LINK_KINDS, fold
-from graphinv.query import Account, Entity, cluster, risk
+from graphinv.query import Account, Entity, cluster, risk, shared_owners
 from graphinv.query._arrays import arrays, gather, unique
 from graphinv.query._graph import (
     evidence,
@@ -38,6 +38,7 @@ from graphinv.store import graph as store_graph
 
 risk_module = importlib.import_module("graphinv.query.risk")
 cluster_module = importlib.import_module("graphinv.query.cluster")
+shared_owners_module = importlib.import_module("graphinv.query.shared_owners")
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +189,26 @@ def test_cluster_walk_over_arrays_equals_the_dict_walk(
     slow = cluster(graph, **options)
     assert len(fast.rows) == len(slow.rows) > 0
     assert dump(fast) == dump(slow)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"flagged": True}, {"officers": True}, {"flagged": True, "officers": True}, {"max_degree": None},
+     {"max_degree": 3}, {"flagged": True, "max_degree": 2}, {"as_of": "2015-01-01"}],
+)
+def test_shared_owners_over_arrays_equal_the_owner_by_owner_walk(
+    graph: nx.MultiDiGraph, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = shared_owners(graph, **options)
+    walk = shared_owners_module._held_with_aliases  # with no aliases: every person and firm, one by one
+    monkeypatch.setattr(
+        shared_owners_module, "_held", lambda g, rel, day, flagged, max_degree: walk(g, rel, day, max_degree, {})
+    )
+    slow = shared_owners(graph, **options)
+    assert len(fast.rows) == len(slow.rows) > 0
+    assert dump(fast) == dump(slow)
+    if options.get("max_degree", 12) is not None and any(r.hub for r in fast.rows):
+        assert all(set(r.companies) == set(r.flagged) for r in fast.rows if r.hub)
 
 
 def networkx_louvain(nodes: list[str], edges: list[tuple[str, str]], *, seed: int) -> list[set[str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 import networkx as nx
@@ -16,7 +15,6 @@ from graphinv.query._graph import (
     Entities,
     as_of_date,
     evidence,
-    flagged_firms,
     hub_note,
     investigation,
     is_current,
@@ -99,33 +97,12 @@ def _rows(
     aliases: dict[str, str],
     entity: Entities,
 ) -> list[SharedOwner]:
-    succ, nodes = graph._succ, graph._node
-    held: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    if flagged and not aliases:
-        # Only owners of a flagged firm can qualify: start from those, not every person and firm.
-        owners: Iterable[str] = dict.fromkeys(
-            o for f in flagged_firms(graph) for o, keys in graph._pred[f].items() if rel in keys
-        )
-    elif not aliases:
-        owners = _owners_of_two(graph, rel, day)
+    if aliases:
+        held, count = _held_with_aliases(graph, rel, day, max_degree, aliases)
     else:
-        owners = [o for kind in ("Person", "Company") for o in nodes_of_kind(graph, kind)]
-    for owner in owners:
-        targets = succ[owner]
-        if len(targets) < 2 and owner not in aliases:
-            continue
-        for firm, keys in targets.items():
-            attrs = keys.get(rel)
-            if attrs is not None and is_current(attrs, day):
-                held.setdefault(aliases.get(owner, owner), {}).setdefault(firm, []).append(attrs)
+        held, count = _held(graph, rel, day, flagged, max_degree)
     rows: list[SharedOwner] = []
     for owner, firms in held.items():
-        count = len(firms)
-        if count < 2:
-            continue
-        hub = max_degree is not None and count > max_degree
-        if hub:
-            firms = {f: links for f, links in firms.items() if nodes[f].get("flagged")}
         companies = sorted(map(entity, firms), key=_by_name)
         flagged_companies = tuple(c for c in companies if c.flagged)
         if flagged and not flagged_companies:
@@ -140,10 +117,10 @@ def _rows(
                 {
                     "owner": entity(owner),
                     "rel": rel,
-                    "count": count,
+                    "count": count[owner],
                     "companies": tuple(companies),
                     "flagged": flagged_companies,
-                    "hub": hub,
+                    "hub": max_degree is not None and count[owner] > max_degree,
                     "links": tuple(evidence(graph, l, entity.name) for l in links),
                 },
             )
@@ -151,19 +128,63 @@ def _rows(
     return rows
 
 
-#: Companies in a row: by name, then id.
-_by_name = operator.attrgetter("name", "id")
+#: Each owner's firms, each with the links that say so (one per firm, more with aliases).
+_Held = dict[str, dict[str, list[dict[str, Any]]]]
 
 
-def _owners_of_two(graph: nx.MultiDiGraph, rel: str, day: str) -> list[str]:
-    """Persons and firms with ``rel`` links to two or more firms on ``day``, from the graph's
-    arrays: a registry has millions of persons and firms, most with one such link or none."""
+def _held(
+    graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_degree: int | None
+) -> tuple[_Held, dict[str, int]]:
+    """The firms each person or firm holds by ``rel`` links current on ``day``, if two or more,
+    with how many; with ``flagged`` only owners of a flagged firm; of a hub only the flagged firms.
+
+    Read off the graph's arrays: a registry has millions of owners, most of one firm, and a
+    nominee's hundreds of firms would otherwise each be read only to be left out."""
     arr = arrays(graph)
     links = arr.links_of(rel)
-    owners = arr.src[links[is_current_links(arr, links, day)]]
-    count = np.bincount(owners, minlength=len(arr.ids))
+    links = links[is_current_links(arr, links, day)]
+    src, dst = arr.src[links].astype(np.int64), arr.dst[links].astype(np.int64)
+    n = len(arr.ids)
+    firms = np.bincount(src, minlength=n)
     party = np.isin(arr.kind, [arr.kind_code("Person"), arr.kind_code("Company")])
-    return [arr.ids[i] for i in np.flatnonzero((count >= 2) & party).tolist()]
+    owner = (firms >= 2) & party
+    if flagged:
+        holds_flagged = np.zeros(n, dtype=bool)
+        holds_flagged[src[arr.flagged[dst]]] = True
+        owner &= holds_flagged
+    hub = owner & (firms > max_degree) if max_degree is not None else np.zeros(n, dtype=bool)
+    keep = owner[src] & (~hub[src] | arr.flagged[dst])
+    ids, succ = arr.ids, graph._succ
+    held: _Held = {ids[o]: {} for o in np.flatnonzero(hub).tolist()}  # a hub may name no firm
+    for o, f in zip(src[keep].tolist(), dst[keep].tolist()):
+        who, firm = ids[o], ids[f]
+        held.setdefault(who, {})[firm] = [succ[who][firm][rel]]
+    return held, {o: int(firms[arr.pos[o]]) for o in held}
+
+
+def _held_with_aliases(
+    graph: nx.MultiDiGraph, rel: str, day: str, max_degree: int | None, aliases: dict[str, str]
+) -> tuple[_Held, dict[str, int]]:
+    """``_held`` with owners joined by POSSIBLY_SAME_AS counted as one (their representative)."""
+    succ, nodes = graph._succ, graph._node
+    held: _Held = {}
+    for owner in (o for kind in ("Person", "Company") for o in nodes_of_kind(graph, kind)):
+        targets = succ[owner]
+        if len(targets) < 2 and owner not in aliases:
+            continue
+        for firm, keys in targets.items():
+            attrs = keys.get(rel)
+            if attrs is not None and is_current(attrs, day):
+                held.setdefault(aliases.get(owner, owner), {}).setdefault(firm, []).append(attrs)
+    count = {owner: len(firms) for owner, firms in held.items() if len(firms) >= 2}
+    for owner, n in count.items():
+        if max_degree is not None and n > max_degree:
+            held[owner] = {f: links for f, links in held[owner].items() if nodes[f].get("flagged")}
+    return {owner: held[owner] for owner in count}, count
+
+
+#: Companies in a row: by name, then id.
+_by_name = operator.attrgetter("name", "id")
 
 
 def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:
