@@ -24,7 +24,7 @@ from graphinv.query._graph import (
 )
 from graphinv.query.refs import resolve_refs
 from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row, build
-from graphinv.query.ubo import ownership, stakes
+from graphinv.query.ubo import direct_stakes, ownership, stakes
 
 __all__ = ["FreezeEntry", "FreezeList", "freeze_list"]
 
@@ -155,8 +155,10 @@ def freeze_list(
     company_seeds = sorted((s for s in seeds if entity(s).kind == "Company"), key=lambda s: (name(s), s))
     owners_read: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for seed in company_seeds:
-        found = ownership(graph, seed, day, aliases=aliases, owners=owners_read)
-        for row in stakes(graph, day, found):
+        found = None if aliases else direct_stakes(graph, seed, day, owners_read)
+        if found is None:
+            found = stakes(graph, day, ownership(graph, seed, day, aliases=aliases, owners=owners_read))
+        for row in found:
             owner = row.owner
             if row.effective_pct is not None and row.effective_pct >= min_share:
                 via = () if row.direct_pct is not None else next((p[1:-1] for p in row.paths if len(p) > 2), ())

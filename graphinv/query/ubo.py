@@ -217,6 +217,44 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
                 links=_sorted_links(stake.links),
             )
         )
+    _by_stake(graph, rows)
+    return rows
+
+
+def direct_stakes(
+    graph: nx.MultiDiGraph,
+    firm: str,
+    day: str,
+    owners: dict[str, list[tuple[str, dict[str, Any]]]],
+    *,
+    max_chains: int = MAX_CHAINS,
+) -> list[Stake] | None:
+    """``stakes(graph, day, ownership(graph, firm, day, owners=owners))`` without the chain walk,
+    when no current owner of ``firm`` is a firm: each owner's stake is its own share, and every
+    owner is ultimate. Most registry firms are held so, by one or two persons. None when an
+    owner is a firm (tests check the two agree on every firm)."""
+    found = _owners_read(graph, owners, firm, day)
+    if len(found) > max_chains:
+        return None
+    nodes = graph._node
+    rows = []
+    for owner, attrs in found:
+        if nodes[owner].get("kind") == "Company":
+            return None
+        share = attrs.get("share_pct")
+        if share is None:  # as ownership() bounds it: the whole firm, not a guess
+            pct, direct, most = None, None, _round(1.0)
+        else:
+            pct = _round(float(share) / 100.0)
+            direct, most = round(float(share), 6), pct
+        rows.append(Stake(owner, pct, most, share is not None, direct, True, [(owner, firm)], [attrs]))
+    _by_stake(graph, rows)
+    return rows
+
+
+def _by_stake(graph: nx.MultiDiGraph, rows: list[Stake]) -> None:
+    """Sort owners largest effective share first, then largest possible share, name and id."""
+    nodes = graph._node
     rows.sort(
         key=lambda r: (
             -(r.effective_pct or 0.0),
@@ -225,7 +263,6 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
             r.owner,
         )
     )
-    return rows
 
 
 def _sorted_paths(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
