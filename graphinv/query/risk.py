@@ -369,8 +369,14 @@ def _ranked(
         a_owner, a_entry = gather(arr.indptr, arr.adj, unique(small))
         a_link = arr.adj_link[a_entry]
         cand[arr.adj[a_entry][dst[a_link] == a_owner]] = True
-    offices = np.bincount(fs[fc & is_person[fs]], minlength=n)
-    nominee = is_person & (offices >= nominee_min_firms)
+    # Firms each person runs today, counted over the office links (a count per node of the
+    # registry would be a 40 MB array made and dropped on every call).
+    people = np.sort(fs[fc & is_person[fs]])
+    first = np.flatnonzero(np.r_[True, people[1:] != people[:-1]]) if len(people) else people
+    runs = np.diff(np.r_[first, len(people)])
+    many = runs >= nominee_min_firms
+    nominee = np.zeros(n, dtype=bool)
+    nominee[people[first[many]]] = True
     nominee_firms = fd[fc & nominee[fs]]
     cand[nominee_firms] = True
     hub = np.zeros(n, dtype=bool)
@@ -385,7 +391,7 @@ def _ranked(
     # (not only youth or size) is there.
     cpos = np.flatnonzero(cand)
     m = len(cpos)
-    local = np.full(n, -1, dtype=i64)
+    local = np.full(n, -1, dtype=np.int32)  # half the memory of int64: a registry-sized array
     local[cpos] = np.arange(m)
     score = np.zeros(m, dtype=np.float64)
     risky = np.zeros(m, dtype=bool)
@@ -410,7 +416,7 @@ def _ranked(
 
     def distinct(firms: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Per candidate: how many distinct ``others`` it is paired with."""
-        at = local[firms]
+        at = local[firms].astype(i64)  # at * n would overflow int32
         keep = at >= 0
         keys = unique(at[keep] * n + others[keep])
         return np.bincount(keys // n, minlength=m)
@@ -498,7 +504,7 @@ def _ranked(
         chosen = [arr.ids[i] for i in above.tolist()] + [f for _, f in ties[: top - len(above)]]
     else:
         chosen = [arr.ids[i] for i in firms.tolist()]
-    nominees = {arr.ids[i]: int(offices[i]) for i in np.flatnonzero(nominee).tolist()}
+    nominees = {arr.ids[i]: c for i, c in zip(people[first[many]].tolist(), runs[many].tolist())}
     return chosen, nominees, {arr.ids[i] for i in np.flatnonzero(hub).tolist()}
 
 
