@@ -321,7 +321,9 @@ def query_command(
     until: Annotated[Optional[str], typer.Option(help="new-importers: ignore shipments after this date.")] = None,
     established: Annotated[bool, typer.Option("--established", help="new-importers: also list firms that imported it before.")] = False,
     top: Annotated[Optional[int], typer.Option(help="risk: keep the N highest scores.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="path: most connections to show (default 10).")] = None,
+    limit: Annotated[
+        Optional[int], typer.Option(help="path: most connections to show (default 10); shared-*: show only the N largest groups.")
+    ] = None,
     uncertain: Annotated[bool, typer.Option("--uncertain", help="matches: only the uncertain matches left unmerged.")] = False,
     include_possible: Annotated[bool, typer.Option("--include-possible", help="Treat uncertain matches (POSSIBLY_SAME_AS) as the same entity.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(QUERY_FORMATS)}.")] = "table",

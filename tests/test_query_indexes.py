@@ -21,8 +21,9 @@ import pytest
 from conftest import FIXTURE, REPO
 
 from graphinv import ingest, load_graph
+from graphinv.exc import GraphinvError
 from graphinv.model import LINK_KINDS, fold
-from graphinv.query import Account, Entity, cluster, risk, shared_owners
+from graphinv.query import Account, Entity, cluster, risk, shared_addresses, shared_owners
 from graphinv.query._arrays import arrays, gather, unique
 from graphinv.query._graph import (
     evidence,
@@ -211,6 +212,25 @@ def test_shared_owners_over_arrays_equal_the_owner_by_owner_walk(
     assert dump(fast) == dump(slow)
     if options.get("max_degree", 12) is not None and any(r.hub for r in fast.rows):
         assert all(set(r.companies) == set(r.flagged) for r in fast.rows if r.hub)
+
+
+@pytest.mark.parametrize("investigation", [shared_addresses, shared_owners])
+@pytest.mark.parametrize(
+    "options", [{}, {"flagged": True}, {"max_degree": 2}, {"max_degree": None}, {"include_possible": True}]
+)
+def test_a_listing_cut_to_its_first_rows_is_the_head_of_the_whole(
+    graph: nx.MultiDiGraph, investigation: object, options: dict
+) -> None:
+    whole = investigation(graph, **options)  # type: ignore[operator]
+    assert whole.total == len(whole.rows) > 3
+    for limit in (1, 3, len(whole.rows), len(whole.rows) + 5):
+        head = investigation(graph, limit=limit, **options)  # type: ignore[operator]
+        assert head.rows == whole.rows[:limit] and head.total == whole.total and head.hubs == whole.hubs
+        cut = [n for n in head.notes if "are shown" in n]
+        what = "addresses" if investigation is shared_addresses else "owners"
+        assert cut == ([f"{whole.total:,} shared {what}; the first {limit:,} are shown"] if limit < whole.total else [])
+    with pytest.raises(GraphinvError, match="limit must be at least 1"):
+        investigation(graph, limit=0, **options)  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("day", ["2026-01-01", "2012-06-30"])

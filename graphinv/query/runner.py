@@ -37,8 +37,8 @@ INVESTIGATIONS: dict[str, Callable[..., QueryResult]] = {
 
 #: The keyword options each investigation takes (the CLI's --kebab-case spelling of each).
 OPTIONS: dict[str, frozenset[str]] = {
-    "shared-addresses": frozenset({"flagged", "max_degree", "include_possible"}),
-    "shared-owners": frozenset({"flagged", "officers", "as_of", "max_degree", "include_possible"}),
+    "shared-addresses": frozenset({"flagged", "max_degree", "include_possible", "limit"}),
+    "shared-owners": frozenset({"flagged", "officers", "as_of", "max_degree", "include_possible", "limit"}),
     "cluster": frozenset({"around", "hops", "max_degree", "include_possible"}),
     "ubo": frozenset({"threshold", "as_of", "intermediate", "include_possible"}),
     "path": frozenset({"max_hops", "max_degree", "include_possible", "limit"}),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import networkx as nx
 import numpy as np
 
+from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
@@ -52,6 +54,7 @@ class SharedAddress(Row):
 class SharedAddresses(QueryResult):
     investigation: ClassVar[str] = "shared-addresses"
     rows: tuple[SharedAddress, ...] = ()
+    total: int = 0
 
 
 @investigation
@@ -61,6 +64,7 @@ def shared_addresses(
     flagged: bool = False,
     max_degree: int | None = DEFAULT_MAX_DEGREE,
     include_possible: bool = False,
+    limit: int | None = None,
 ) -> SharedAddresses:
     """Addresses given by two or more firms or persons, each with who gives it and the source rows.
 
@@ -68,8 +72,12 @@ def shared_addresses(
     more than ``max_degree`` firms and persons (a formation agent's virtual office) is a hub: it is
     listed after the leads with ``hub`` set, naming only its flagged firms and persons, not as a
     lead (``max_degree=None``: no hubs, everyone named).
-    With ``include_possible``, addresses joined by POSSIBLY_SAME_AS count as one.
+    With ``include_possible``, addresses joined by POSSIBLY_SAME_AS count as one. With ``limit``,
+    only the first ``limit`` rows are made (``total`` says how many there are): a registry shares
+    hundreds of thousands of addresses, and the largest come first.
     """
+    if limit is not None and limit < 1:
+        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
     nodes = graph._node
     groups: dict[str, list[str]] = {}
     aliases = same_as(graph) if include_possible else {}
@@ -90,9 +98,9 @@ def shared_addresses(
         if len(preds[address]) < 2 and address not in aliases:
             continue  # most addresses have one holder: skip them before any work
         groups.setdefault(aliases.get(address, address), []).append(address)
-    rows: list[SharedAddress] = []
+    # First what orders the rows (largest first, hubs last), then rows only for those shown.
+    found: list[tuple[tuple[Any, ...], str, list[str], dict[str, None], list[dict[str, Any]], int]] = []
     hubs: list[Hub] = []
-    entity = Entities(graph)
     for rep, members in groups.items():
         holders: dict[str, None] = {}
         links: list[dict[str, Any]] = []
@@ -109,10 +117,26 @@ def shared_addresses(
         if is_hub:
             holders = {h: None for h in holders if nodes[h].get("flagged")}
             links = [l for l in links if l["source"] in holders]
-        entities = sorted((entity(h) for h in holders), key=_entity_order)
-        flagged_entities = tuple(e for e in entities if e.flagged)
-        if flagged and not flagged_entities:
+            flagged_count = len(holders)
+        else:
+            flagged_count = sum(1 for h in holders if nodes[h].get("flagged"))
+        if flagged and not flagged_count:
             continue
+        text = str(nodes[rep].get("text") or nodes[rep].get("name") or rep)
+        found.append(
+            ((is_hub, -count, -flagged_count, text, tuple(sorted(members))), rep, members, holders, links, count)
+        )
+        if is_hub:
+            hubs.append(Hub(entity=Entity.of(graph, rep), degree=count))
+    found.sort(key=_first)
+    hubs.sort(key=lambda h: (-h.degree, h.entity.name, h.entity.id))
+    notes = [hub_note(len(hubs), max_degree, "firms and persons")] if hubs else []
+    if limit is not None and len(found) > limit:
+        notes.append(f"{len(found):,} shared addresses; the first {limit:,} are shown")
+    entity = Entities(graph)
+    rows: list[SharedAddress] = []
+    for (is_hub, _, _, text, address_ids), rep, members, holders, links, count in found[:limit]:
+        entities = sorted((entity(h) for h in holders), key=_entity_order)
         if include_possible and len(members) > 1:
             for address in members:
                 for other, keys in graph._succ[address].items():
@@ -120,23 +144,21 @@ def shared_addresses(
                         links.append(keys["POSSIBLY_SAME_AS"])
         rows.append(
             SharedAddress(
-                address=str(nodes[rep].get("text") or nodes[rep].get("name") or rep),
-                address_ids=tuple(sorted(members)),
+                address=text,
+                address_ids=address_ids,
                 count=count,
                 entities=tuple(entities),
-                flagged=flagged_entities,
+                flagged=tuple(e for e in entities if e.flagged),
                 hub=is_hub,
                 links=tuple(
                     evidence(graph, l) for l in sorted(links, key=lambda l: (l["source"], l["target"], l["rel"]))
                 ),
             )
         )
-        if is_hub:
-            hubs.append(Hub(entity=Entity.of(graph, rep), degree=count))
-    rows.sort(key=lambda r: (r.hub, -r.count, -len(r.flagged), r.address, r.address_ids))
-    hubs.sort(key=lambda h: (-h.degree, h.entity.name, h.entity.id))
-    notes = (hub_note(len(hubs), max_degree, "firms and persons"),) if hubs else ()
-    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs), notes=notes)
+    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
+
+
+_first = operator.itemgetter(0)
 
 
 def _entity_order(entity: Entity) -> tuple[int, str, str]:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 import networkx as nx
 import numpy as np
 
+from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays, is_current_links
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
@@ -55,6 +56,7 @@ class SharedOwner(Row):
 class SharedOwners(QueryResult):
     investigation: ClassVar[str] = "shared-owners"
     rows: tuple[SharedOwner, ...] = ()
+    total: int = 0
 
 
 @investigation
@@ -66,6 +68,7 @@ def shared_owners(
     as_of: str | dt.date | None = None,
     max_degree: int | None = DEFAULT_MAX_DEGREE,
     include_possible: bool = False,
+    limit: int | None = None,
 ) -> SharedOwners:
     """Owners (persons or firms) of two or more firms on ``as_of`` (default today), any share.
 
@@ -73,59 +76,65 @@ def shared_owners(
     with at least one flagged firm among theirs. An owner or officer of more than ``max_degree``
     firms (a nominee service, a fund) is a hub: listed after the others with ``hub`` set, naming
     only its flagged firms (``max_degree=None``: no hubs, every firm named).
-    With ``include_possible``, owners joined by POSSIBLY_SAME_AS count as one.
+    With ``include_possible``, owners joined by POSSIBLY_SAME_AS count as one. With ``limit``,
+    only the first ``limit`` rows are made (``total`` says how many there are): a registry has
+    hundreds of thousands of shared owners and officers, and those of the most firms come first.
     """
+    if limit is not None and limit < 1:
+        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
     day = as_of_date(as_of)
     aliases = same_as(graph) if include_possible else {}
-    rows: list[SharedOwner] = []
-    rels = ("OWNS", "OFFICER_OF") if officers else ("OWNS",)
-    entity = Entities(graph)
-    for rel in rels:
-        rows += _rows(graph, rel, day, flagged, max_degree, aliases, entity)
-    rows.sort(key=lambda r: (r.hub, -r.count, -len(r.flagged), r.rel != "OWNS", r.owner.name, r.owner.id))
-    hubs = [Hub(entity=r.owner, degree=r.count) for r in rows if r.hub]
-    notes = (hub_note(len(hubs), max_degree, "firms"),) if hubs else ()
-    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=notes)
-
-
-def _rows(
-    graph: nx.MultiDiGraph,
-    rel: str,
-    day: str,
-    flagged: bool,
-    max_degree: int | None,
-    aliases: dict[str, str],
-    entity: Entities,
-) -> list[SharedOwner]:
-    if aliases:
-        held, count = _held_with_aliases(graph, rel, day, max_degree, aliases)
-    else:
-        held, count = _held(graph, rel, day, flagged, max_degree)
-    rows: list[SharedOwner] = []
-    for owner, firms in held.items():
-        companies = sorted(map(entity, firms), key=_by_name)
-        flagged_companies = tuple(c for c in companies if c.flagged)
-        if flagged and not flagged_companies:
-            continue
-        links = [l for f in firms.values() for l in f]
+    nodes = graph._node
+    # First what orders the rows (most firms first, hubs last), then rows only for those shown.
+    found: list[tuple[tuple[Any, ...], str, dict[str, list[dict[str, Any]]]]] = []
+    for rel in ("OWNS", "OFFICER_OF") if officers else ("OWNS",):
         if aliases:
-            links += _same_as_links(graph, owner, aliases)
-        links.sort(key=link_order)
-        rows.append(
-            build(
-                SharedOwner,
-                {
-                    "owner": entity(owner),
-                    "rel": rel,
-                    "count": count[owner],
-                    "companies": tuple(companies),
-                    "flagged": flagged_companies,
-                    "hub": max_degree is not None and count[owner] > max_degree,
-                    "links": tuple(evidence(graph, l, entity.name) for l in links),
-                },
-            )
-        )
-    return rows
+            held, count, flagged_of = _held_with_aliases(graph, rel, day, max_degree, aliases)
+        else:
+            held, count, flagged_of = _held(graph, rel, day, flagged, max_degree)
+        for owner, firms in held.items():
+            flagged_count = flagged_of[owner]
+            if flagged and not flagged_count:
+                continue
+            hub = max_degree is not None and count[owner] > max_degree
+            name = str(nodes[owner].get("name") or owner)  # Entity.name
+            found.append(((hub, -count[owner], -flagged_count, rel != "OWNS", name, owner), rel, firms))
+    found.sort(key=_first)
+    entity = Entities(graph)
+    hubs = [Hub(entity=entity(key[5]), degree=-key[1]) for key, _, _ in found if key[0]]
+    notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
+    if limit is not None and len(found) > limit:
+        notes.append(f"{len(found):,} shared owners; the first {limit:,} are shown")
+    rows = [_row(graph, entity, key, rel, firms, aliases) for key, rel, firms in found[:limit]]
+    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
+
+
+def _row(
+    graph: nx.MultiDiGraph,
+    entity: Entities,
+    key: tuple[Any, ...],
+    rel: str,
+    firms: dict[str, list[dict[str, Any]]],
+    aliases: dict[str, str],
+) -> SharedOwner:
+    hub, count, owner = key[0], -key[1], key[5]
+    companies = sorted(map(entity, firms), key=_by_name)
+    links = [l for f in firms.values() for l in f]
+    if aliases:
+        links += _same_as_links(graph, owner, aliases)
+    links.sort(key=link_order)
+    return build(
+        SharedOwner,
+        {
+            "owner": entity(owner),
+            "rel": rel,
+            "count": count,
+            "companies": tuple(companies),
+            "flagged": tuple(c for c in companies if c.flagged),
+            "hub": hub,
+            "links": tuple(evidence(graph, l, entity.name) for l in links),
+        },
+    )
 
 
 #: Each owner's firms, each with the links that say so (one per firm, more with aliases).
@@ -134,9 +143,10 @@ _Held = dict[str, dict[str, list[dict[str, Any]]]]
 
 def _held(
     graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_degree: int | None
-) -> tuple[_Held, dict[str, int]]:
+) -> tuple[_Held, dict[str, int], dict[str, int]]:
     """The firms each person or firm holds by ``rel`` links current on ``day``, if two or more,
-    with how many; with ``flagged`` only owners of a flagged firm; of a hub only the flagged firms.
+    with how many and how many of them flagged; with ``flagged`` only owners of a flagged firm; of
+    a hub only the flagged firms.
 
     Read off the graph's arrays: a registry has millions of owners, most of one firm, and a
     nominee's hundreds of firms would otherwise each be read only to be left out."""
@@ -153,18 +163,21 @@ def _held(
         holds_flagged[src[arr.flagged[dst]]] = True
         owner &= holds_flagged
     hub = owner & (firms > max_degree) if max_degree is not None else np.zeros(n, dtype=bool)
-    keep = owner[src] & (~hub[src] | arr.flagged[dst])
+    to_flagged = arr.flagged[dst]
+    keep = owner[src] & (~hub[src] | to_flagged)
+    flagged_firms = np.bincount(src[keep & to_flagged], minlength=n)
     ids, succ = arr.ids, graph._succ
     held: _Held = {ids[o]: {} for o in np.flatnonzero(hub).tolist()}  # a hub may name no firm
     for o, f in zip(src[keep].tolist(), dst[keep].tolist()):
         who, firm = ids[o], ids[f]
         held.setdefault(who, {})[firm] = [succ[who][firm][rel]]
-    return held, {o: int(firms[arr.pos[o]]) for o in held}
+    at = [arr.pos[o] for o in held]
+    return held, dict(zip(held, firms[at].tolist())), dict(zip(held, flagged_firms[at].tolist()))
 
 
 def _held_with_aliases(
     graph: nx.MultiDiGraph, rel: str, day: str, max_degree: int | None, aliases: dict[str, str]
-) -> tuple[_Held, dict[str, int]]:
+) -> tuple[_Held, dict[str, int], dict[str, int]]:
     """``_held`` with owners joined by POSSIBLY_SAME_AS counted as one (their representative)."""
     succ, nodes = graph._succ, graph._node
     held: _Held = {}
@@ -180,11 +193,13 @@ def _held_with_aliases(
     for owner, n in count.items():
         if max_degree is not None and n > max_degree:
             held[owner] = {f: links for f, links in held[owner].items() if nodes[f].get("flagged")}
-    return {owner: held[owner] for owner in count}, count
+    kept = {owner: held[owner] for owner in count}
+    return kept, count, {o: sum(1 for f in firms if nodes[f].get("flagged")) for o, firms in kept.items()}
 
 
 #: Companies in a row: by name, then id.
 _by_name = operator.attrgetter("name", "id")
+_first = operator.itemgetter(0)
 
 
 def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:
