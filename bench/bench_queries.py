@@ -217,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         ("freeze-list --around FIRM", "one firm", lambda: freeze_list(graph, around=[firm])),
         ("shared-addresses --flagged", "graph", lambda: shared_addresses(graph, flagged=True)),
         ("shared-addresses", "graph", lambda: shared_addresses(graph)),
+        ("shared-addresses --limit 100", "graph", lambda: shared_addresses(graph, limit=100)),
         ("shared-owners --flagged", "graph", lambda: shared_owners(graph, flagged=True)),
+        ("shared-owners --officers --limit 100", "graph", lambda: shared_owners(graph, officers=True, limit=100)),
         ("shared-owners --officers", "graph", lambda: shared_owners(graph, officers=True)),
         (
             "new-importers --chemical 4-piperidone --since 2019-01-01",

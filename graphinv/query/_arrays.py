@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from graphinv.store.graph import graph_index, register_index
 
-__all__ = ["GraphArrays", "arrays", "day_ordinal", "gather", "is_current_links", "unique"]
+__all__ = ["GraphArrays", "arrays", "day_ordinal", "first_rows", "gather", "is_current_links", "unique"]
 
 _PARTY = ("Company", "Person")
 _SAME_AS = "POSSIBLY_SAME_AS"
@@ -210,6 +212,21 @@ def gather(indptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np
     owner = np.repeat(rows, counts)
     offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
     return owner, np.repeat(starts, counts) + offsets
+
+
+def first_rows(keys: np.ndarray, items: np.ndarray, limit: int, tiebreak: Callable[[int], Any]) -> list[int]:
+    """The first ``limit`` of ``items`` in the order of their ``keys`` (one row of numbers per
+    key, the first row first), rows with equal numbers ordered by ``tiebreak(item)``: a listing's
+    head without ordering its hundreds of thousands of rows in Python. Only the items up to the
+    end of the limit-th's class of equal numbers go through ``tiebreak``."""
+    order = np.lexsort(keys[::-1])
+    keys, items = keys[:, order], items[order]
+    end = len(items)
+    if end > limit:
+        same = np.all(keys[:, limit:] == keys[:, limit - 1 : limit], axis=0)
+        end = limit + (int(np.argmin(same)) if not same.all() else len(same))
+    head = zip(map(tuple, keys[:, :end].T.tolist()), items[:end].tolist())
+    return [item for _, item in sorted(head, key=lambda row: (row[0], tiebreak(row[1])))[:limit]]
 
 
 def _party_degree(arr: GraphArrays) -> np.ndarray:

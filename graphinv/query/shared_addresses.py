@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from graphinv.exc import GraphinvError
-from graphinv.query._arrays import arrays
+from graphinv.query._arrays import arrays, first_rows
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     PARTY_KINDS,
@@ -82,9 +82,16 @@ def shared_addresses(
     groups: dict[str, list[str]] = {}
     aliases = same_as(graph) if include_possible else {}
     preds = graph._pred
-    if flagged and not aliases:
+    head = limit is not None and not aliases
+    addresses: Iterable[str]
+    total = 0
+    hub_degrees: list[tuple[str, int]] = []
+    if head:
+        # Only the addresses of the rows shown, in order: from the link arrays.
+        addresses, total, hub_degrees = _first_addresses(graph, flagged, max_degree, limit or 0)
+    elif flagged and not aliases:
         # Only addresses a flagged entity gives can qualify: start from those, not every address.
-        addresses: Iterable[str] = dict.fromkeys(
+        addresses = dict.fromkeys(
             a for n in flagged_nodes(graph) for a, keys in graph._succ[n].items() if "HAS_ADDRESS" in keys
         )
     elif not aliases:
@@ -126,13 +133,17 @@ def shared_addresses(
         found.append(
             ((is_hub, -count, -flagged_count, text, tuple(sorted(members))), rep, members, holders, links, count)
         )
-        if is_hub:
+        if is_hub and not head:
             hubs.append(Hub(entity=Entity.of(graph, rep), degree=count))
     found.sort(key=_first)
+    if head:
+        hubs = [Hub(entity=Entity.of(graph, a), degree=d) for a, d in hub_degrees]
+    else:
+        total = len(found)
     hubs.sort(key=lambda h: (-h.degree, h.entity.name, h.entity.id))
     notes = [hub_note(len(hubs), max_degree, "firms and persons")] if hubs else []
-    if limit is not None and len(found) > limit:
-        notes.append(f"{len(found):,} shared addresses; the first {limit:,} are shown")
+    if limit is not None and total > limit:
+        notes.append(f"{total:,} shared addresses; the first {limit:,} are shown")
     entity = Entities(graph)
     rows: list[SharedAddress] = []
     for (is_hub, _, _, text, address_ids), rep, members, holders, links, count in found[:limit]:
@@ -155,7 +166,38 @@ def shared_addresses(
                 ),
             )
         )
-    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
+    return SharedAddresses(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=total)
+
+
+def _first_addresses(
+    graph: nx.MultiDiGraph, flagged: bool, max_degree: int | None, limit: int
+) -> tuple[list[str], int, list[tuple[str, int]]]:
+    """The addresses of the first ``limit`` rows in order, how many rows there are, and every hub
+    with its degree, from the link arrays: ordering a registry's hundreds of thousands of shared
+    addresses needs only how many firms and persons (and flagged ones) give each, and the address
+    text only where those tie."""
+    arr = arrays(graph)
+    has = arr.links_of("HAS_ADDRESS")
+    holder, address = arr.src[has].astype(np.int64), arr.dst[has].astype(np.int64)
+    party = np.isin(arr.kind, [arr.kind_code(k) for k in sorted(PARTY_KINDS)])
+    keep = party[holder] & (arr.kind[address] == arr.kind_code("Address"))
+    n = len(arr.ids)
+    count = np.bincount(address[keep], minlength=n)
+    flagged_count = np.bincount(address[keep & arr.flagged[holder]], minlength=n)
+    shared = count >= 2
+    if flagged:
+        shared &= flagged_count > 0
+    at = np.flatnonzero(shared)
+    hub = count[at] > max_degree if max_degree is not None else np.zeros(len(at), dtype=bool)
+    ids, nodes = arr.ids, graph._node
+    hubs = [(ids[i], int(count[i])) for i in at[hub].tolist()]
+
+    def text(i: int) -> tuple[str, str]:
+        attrs = nodes[ids[i]]
+        return str(attrs.get("text") or attrs.get("name") or ids[i]), ids[i]
+
+    keys = np.stack([hub.astype(np.int64), -count[at], -flagged_count[at]])
+    return [ids[i] for i in first_rows(keys, at, limit, text)], len(at), hubs
 
 
 _first = operator.itemgetter(0)
