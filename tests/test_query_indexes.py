@@ -204,9 +204,8 @@ def test_shared_owners_over_arrays_equal_the_owner_by_owner_walk(
 ) -> None:
     fast = shared_owners(graph, **options)
     walk = shared_owners_module._held_with_aliases  # with no aliases: every person and firm, one by one
-    monkeypatch.setattr(
-        shared_owners_module, "_held", lambda g, rel, day, flagged, max_degree: walk(g, rel, day, max_degree, {})
-    )
+    monkeypatch.setattr(shared_owners_module, "_holdings", lambda g, rel, day, flagged, max_degree: (day, max_degree))
+    monkeypatch.setattr(shared_owners_module, "_held", lambda g, rel, asked: walk(g, rel, *asked, {}))
     slow = shared_owners(graph, **options)
     assert len(fast.rows) == len(slow.rows) > 0
     assert dump(fast) == dump(slow)

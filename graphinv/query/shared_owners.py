@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import networkx as nx
 import numpy as np
 
 from graphinv.exc import GraphinvError
-from graphinv.query._arrays import arrays, is_current_links
+from graphinv.query._arrays import arrays, first_rows, is_current_links
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     Entities,
@@ -85,13 +86,17 @@ def shared_owners(
     day = as_of_date(as_of)
     aliases = same_as(graph) if include_possible else {}
     nodes = graph._node
+    rels = ("OWNS", "OFFICER_OF") if officers else ("OWNS",)
+    entity = Entities(graph)
+    if limit is not None and not aliases:
+        return _head(graph, rels, day, flagged, max_degree, limit, entity)
     # First what orders the rows (most firms first, hubs last), then rows only for those shown.
     found: list[tuple[tuple[Any, ...], str, dict[str, list[dict[str, Any]]]]] = []
-    for rel in ("OWNS", "OFFICER_OF") if officers else ("OWNS",):
+    for rel in rels:
         if aliases:
             held, count, flagged_of = _held_with_aliases(graph, rel, day, max_degree, aliases)
         else:
-            held, count, flagged_of = _held(graph, rel, day, flagged, max_degree)
+            held, count, flagged_of = _held(graph, rel, _holdings(graph, rel, day, flagged, max_degree))
         for owner, firms in held.items():
             flagged_count = flagged_of[owner]
             if flagged and not flagged_count:
@@ -100,13 +105,45 @@ def shared_owners(
             name = str(nodes[owner].get("name") or owner)  # Entity.name
             found.append(((hub, -count[owner], -flagged_count, rel != "OWNS", name, owner), rel, firms))
     found.sort(key=_first)
-    entity = Entities(graph)
     hubs = [Hub(entity=entity(key[5]), degree=-key[1]) for key, _, _ in found if key[0]]
     notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
     if limit is not None and len(found) > limit:
         notes.append(f"{len(found):,} shared owners; the first {limit:,} are shown")
     rows = [_row(graph, entity, key, rel, firms, aliases) for key, rel, firms in found[:limit]]
     return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
+
+
+def _head(
+    graph: nx.MultiDiGraph,
+    rels: tuple[str, ...],
+    day: str,
+    flagged: bool,
+    max_degree: int | None,
+    limit: int,
+    entity: Entities,
+) -> SharedOwners:
+    """``shared_owners`` cut to its first ``limit`` rows, ordered from the link arrays: only the rows
+    shown are read from the graph."""
+    arr = arrays(graph)
+    holdings = {rel: _holdings(graph, rel, day, flagged, max_degree) for rel in rels}
+    chosen, total, hub_degrees = _first_owners(graph, holdings, limit)
+    held: dict[str, _Held] = {}
+    for rel, h in holdings.items():
+        only = np.zeros(len(arr.ids), dtype=bool)
+        only[[at for r, at in chosen if r == rel]] = True
+        held[rel] = _held(graph, rel, h, only)[0]
+    rows = []
+    for rel, at in chosen:
+        owner, h = arr.ids[at], holdings[rel]
+        count, flagged_count = int(h.firms[at]), int(h.flagged_firms[at])
+        hub = max_degree is not None and count > max_degree
+        key = (hub, -count, -flagged_count, rel != "OWNS", entity.name(owner), owner)
+        rows.append(_row(graph, entity, key, rel, held[rel][owner], {}))
+    hubs = [Hub(entity=entity(owner), degree=count) for owner, count in hub_degrees]
+    notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
+    if total > limit:
+        notes.append(f"{total:,} shared owners; the first {limit:,} are shown")
+    return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=total)
 
 
 def _row(
@@ -141,15 +178,24 @@ def _row(
 _Held = dict[str, dict[str, list[dict[str, Any]]]]
 
 
-def _held(
-    graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_degree: int | None
-) -> tuple[_Held, dict[str, int], dict[str, int]]:
-    """The firms each person or firm holds by ``rel`` links current on ``day``, if two or more,
-    with how many and how many of them flagged; with ``flagged`` only owners of a flagged firm; of
-    a hub only the flagged firms.
+@dataclass
+class _Holdings:
+    """Who holds which firms by one kind of link on one day, over the graph's arrays."""
 
-    Read off the graph's arrays: a registry has millions of owners, most of one firm, and a
-    nominee's hundreds of firms would otherwise each be read only to be left out."""
+    src: np.ndarray  # per current link: its owner's position
+    dst: np.ndarray  # per current link: its firm's position
+    keep: np.ndarray  # per current link: a row names it
+    firms: np.ndarray  # per node: firms it holds
+    flagged_firms: np.ndarray  # per node: flagged firms a row names
+    owner: np.ndarray  # per node: has a row
+    hub: np.ndarray  # per node: has a hub's row
+
+
+def _holdings(graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_degree: int | None) -> _Holdings:
+    """The persons and firms that hold two or more firms by ``rel`` links current on ``day`` (with
+    ``flagged``, only those holding a flagged firm), and the links their rows name: of a hub only
+    those to flagged firms. A registry has millions of owners, most of one firm, and a nominee's
+    hundreds of firms would otherwise each be read only to be left out."""
     arr = arrays(graph)
     links = arr.links_of(rel)
     links = links[is_current_links(arr, links, day)]
@@ -158,21 +204,58 @@ def _held(
     firms = np.bincount(src, minlength=n)
     party = np.isin(arr.kind, [arr.kind_code("Person"), arr.kind_code("Company")])
     owner = (firms >= 2) & party
+    to_flagged = arr.flagged[dst]
     if flagged:
         holds_flagged = np.zeros(n, dtype=bool)
-        holds_flagged[src[arr.flagged[dst]]] = True
+        holds_flagged[src[to_flagged]] = True
         owner &= holds_flagged
     hub = owner & (firms > max_degree) if max_degree is not None else np.zeros(n, dtype=bool)
-    to_flagged = arr.flagged[dst]
     keep = owner[src] & (~hub[src] | to_flagged)
     flagged_firms = np.bincount(src[keep & to_flagged], minlength=n)
+    return _Holdings(src, dst, keep, firms, flagged_firms, owner, hub)
+
+
+def _held(
+    graph: nx.MultiDiGraph, rel: str, holdings: _Holdings, only: np.ndarray | None = None
+) -> tuple[_Held, dict[str, int], dict[str, int]]:
+    """Each owner's firms as its row names them (of the owners in ``only``, a mask over the
+    nodes, if given), with how many firms it holds and how many of those named are flagged."""
+    arr, h = arrays(graph), holdings
+    keep, hub = (h.keep, h.hub) if only is None else (h.keep & only[h.src], h.hub & only)
     ids, succ = arr.ids, graph._succ
     held: _Held = {ids[o]: {} for o in np.flatnonzero(hub).tolist()}  # a hub may name no firm
-    for o, f in zip(src[keep].tolist(), dst[keep].tolist()):
+    for o, f in zip(h.src[keep].tolist(), h.dst[keep].tolist()):
         who, firm = ids[o], ids[f]
         held.setdefault(who, {})[firm] = [succ[who][firm][rel]]
     at = [arr.pos[o] for o in held]
-    return held, dict(zip(held, firms[at].tolist())), dict(zip(held, flagged_firms[at].tolist()))
+    return held, dict(zip(held, h.firms[at].tolist())), dict(zip(held, h.flagged_firms[at].tolist()))
+
+
+def _first_owners(
+    graph: nx.MultiDiGraph, holdings: dict[str, _Holdings], limit: int
+) -> tuple[list[tuple[str, int]], int, list[tuple[str, int]]]:
+    """The (relationship, owner position) of the first ``limit`` rows in order, how many rows
+    there are, and every hub's (owner id, firms) in row order: from the counts alone, names read
+    only where counts tie around the cut (and for the hubs)."""
+    arr = arrays(graph)
+    ids, nodes, n = arr.ids, graph._node, len(arr.ids)
+    rels = list(holdings)
+    items, keys = [], []
+    for r, h in enumerate(holdings.values()):
+        at = np.flatnonzero(h.owner)
+        items.append(r * n + at)
+        keys.append(np.stack([h.hub[at].astype(np.int64), -h.firms[at], -h.flagged_firms[at], np.full(len(at), r)]))
+    every, ordered = np.concatenate(items), np.concatenate(keys, axis=1)
+
+    def name(item: int) -> tuple[str, str]:
+        owner = ids[item % n]
+        return str(nodes[owner].get("name") or owner), owner  # Entity.name, then id
+
+    chosen = first_rows(ordered, every, limit, name)
+    hubs = sorted(
+        (tuple(k), name(i), i) for k, i in zip(ordered[:, ordered[0] == 1].T.tolist(), every[ordered[0] == 1].tolist())
+    )
+    return [(rels[i // n], i % n) for i in chosen], len(every), [(ids[i % n], -k[1]) for k, _, i in hubs]
 
 
 def _held_with_aliases(
