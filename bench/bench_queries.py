@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         ("risk --top 20", "graph", lambda: risk(graph, top=20)),
         ("freeze-list --flagged", "graph", lambda: freeze_list(graph, flagged=True)),
         ("cluster (every flagged firm)", "graph", lambda: cluster(graph)),
+        ("cluster (every flagged firm) --limit 20", "graph", lambda: cluster(graph, limit=20)),
     ]
     listings = {"shared-addresses", "shared-owners --officers"}
     for name, scope, func in cases:

@@ -322,7 +322,7 @@ def query_command(
     established: Annotated[bool, typer.Option("--established", help="new-importers: also list firms that imported it before.")] = False,
     top: Annotated[Optional[int], typer.Option(help="risk: keep the N highest scores.")] = None,
     limit: Annotated[
-        Optional[int], typer.Option(help="path: most connections to show (default 10); shared-*: show only the N largest groups.")
+        Optional[int], typer.Option(help="path: most connections to show (default 10); shared-*, cluster: show only the first N groups.")
     ] = None,
     uncertain: Annotated[bool, typer.Option("--uncertain", help="matches: only the uncertain matches left unmerged.")] = False,
     include_possible: Annotated[bool, typer.Option("--include-possible", help="Treat uncertain matches (POSSIBLY_SAME_AS) as the same entity.")] = False,

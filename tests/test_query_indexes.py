@@ -232,6 +232,22 @@ def test_a_listing_cut_to_its_first_rows_is_the_head_of_the_whole(
         investigation(graph, limit=0, **options)  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("options", [{}, {"hops": 1}, {"hops": 3}, {"max_degree": None}, {"community_min_size": 5}])
+def test_a_cluster_cut_to_its_first_groups_is_the_head_of_the_whole(graph: nx.MultiDiGraph, options: dict) -> None:
+    whole = cluster(graph, **options)
+    assert whole.total == len(whole.rows) > 3
+    # Cuts among the largest groups, and among the many of one size, where the first member decides.
+    for limit in (1, 3, len(whole.rows) // 2, len(whole.rows) - 1, len(whole.rows)):
+        head = cluster(graph, limit=limit, **options)
+        assert dump(head.model_copy(update={"notes": (), "total": 0})) == dump(
+            whole.model_copy(update={"rows": whole.rows[:limit], "total": 0})
+        )
+        assert head.total == whole.total
+        assert head.notes == ((f"{whole.total:,} groups; the first {limit:,} are shown",) if limit < whole.total else ())
+    with pytest.raises(GraphinvError, match="limit must be at least 1"):
+        cluster(graph, limit=0, **options)
+
+
 @pytest.mark.parametrize("day", ["2026-01-01", "2012-06-30"])
 def test_direct_stakes_are_the_chain_walks_stakes(graph: nx.MultiDiGraph, day: str) -> None:
     direct = walked = 0

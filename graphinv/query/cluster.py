@@ -64,6 +64,7 @@ class Group(Row):
 class Cluster(QueryResult):
     investigation: ClassVar[str] = "cluster"
     rows: tuple[Group, ...] = ()
+    total: int = 0
 
 
 @investigation
@@ -75,6 +76,7 @@ def cluster(
     max_degree: int | None = DEFAULT_MAX_DEGREE,
     include_possible: bool = False,
     community_min_size: int = COMMUNITY_MIN_SIZE,
+    limit: int | None = None,
 ) -> Cluster:
     """Everything within ``hops`` links of the REFs in ``around`` (default: every flagged firm),
     links read in both directions, split into connected groups, most flagged members first.
@@ -83,9 +85,13 @@ def cluster(
     persons: a formation agent's office, a nominee service); hubs are listed per group, not made
     members, unless they are starting points (``max_degree=None``: no hubs). Groups of at least
     ``community_min_size`` members get Louvain community labels (seeded, so stable run to run).
+    With ``limit``, only the first ``limit`` groups are made (``total`` says how many there are):
+    around every flagged firm of a registry there are thousands.
     """
     if hops < 0:
         raise GraphinvError(f"hops must be 0 or more, got {hops!r}")
+    if limit is not None and limit < 1:
+        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
     if around:
         seeds = resolve_refs(graph, around)
     else:
@@ -98,10 +104,15 @@ def cluster(
     grouped: dict[str, list[str]] = {}
     for node in sorted(distance):
         grouped.setdefault(root[node], []).append(node)
+    total = len(grouped)
+    if limit is not None and total > limit:
+        grouped = _first_groups(graph, grouped, distance, limit)
     group_links: dict[str, list[dict[str, Any]]] = {}
     for key in sorted(links):  # the keys alone: comparing (key, attrs) pairs costs twice as much
         attrs = links[key]
-        group_links.setdefault(root[attrs["source"]], []).append(attrs)
+        group_root = root[attrs["source"]]
+        if group_root in grouped:
+            group_links.setdefault(group_root, []).append(attrs)
 
     seed_set = set(seeds)
     hubs_of: dict[str, list[str]] = {}
@@ -110,7 +121,7 @@ def cluster(
             hubs_of.setdefault(group_root, []).append(hub)
     # Each node's entity fields are read once (at registry scale every node read is a cache miss):
     # its Member, its Entity when flagged or a seed, and the names its links are worded with.
-    fields = {n: entity_fields(graph, n) for n in distance}
+    fields = {n: entity_fields(graph, n) for group in grouped.values() for n in group}
     names = {n: f["name"] for n, f in fields.items()}
     rows = []
     for group_root, group in grouped.items():
@@ -144,7 +155,25 @@ def cluster(
             )
         )
     rows.sort(key=lambda g: (-len(g.flagged), -len(g.entities), g.entities[0].id if g.entities else ""))
-    return Cluster(rows=tuple(rows), hubs=is_hub.hubs())
+    notes = (f"{total:,} groups; the first {limit:,} are shown",) if limit is not None and total > limit else ()
+    return Cluster(rows=tuple(rows), hubs=is_hub.hubs(), notes=notes, total=total)
+
+
+def _first_groups(
+    graph: nx.MultiDiGraph, grouped: dict[str, list[str]], distance: dict[str, int], limit: int
+) -> dict[str, list[str]]:
+    """The ``limit`` groups that come first (most flagged members, then most members, then the id
+    of the first member: the nearest, by kind, name and id), found before any is built."""
+    nodes = graph._node
+
+    def key(group: list[str]) -> tuple[int, int, str]:
+        flagged = sum(1 for n in group if nodes[n].get("flagged"))
+        # Its rows start with its nearest member, by kind, name and id (the members' order).
+        first = min((distance[n], str(nodes[n].get("kind", "")), str(nodes[n].get("name") or n), n) for n in group)
+        return -flagged, -len(group), first[3]
+
+    keys = {group_root: key(group) for group_root, group in grouped.items()}
+    return {r: grouped[r] for r in sorted(grouped, key=keys.__getitem__)[:limit]}
 
 
 #: From this many starting points the walk runs over the graph's arrays (numpy): with every

@@ -39,7 +39,7 @@ INVESTIGATIONS: dict[str, Callable[..., QueryResult]] = {
 OPTIONS: dict[str, frozenset[str]] = {
     "shared-addresses": frozenset({"flagged", "max_degree", "include_possible", "limit"}),
     "shared-owners": frozenset({"flagged", "officers", "as_of", "max_degree", "include_possible", "limit"}),
-    "cluster": frozenset({"around", "hops", "max_degree", "include_possible"}),
+    "cluster": frozenset({"around", "hops", "max_degree", "include_possible", "limit"}),
     "ubo": frozenset({"threshold", "as_of", "intermediate", "include_possible"}),
     "path": frozenset({"max_hops", "max_degree", "include_possible", "limit"}),
     "freeze-list": frozenset({"flagged", "around", "min_share", "spouses", "officers", "as_of", "include_possible"}),
