@@ -16,6 +16,7 @@ from graphinv.query._graph import (
     HubCheck,
     evidence,
     flagged_firms,
+    flagged_nodes,
     investigation,
     neighbours,
 )
@@ -108,11 +109,11 @@ def cluster(
     if limit is not None and total > limit:
         grouped = _first_groups(graph, grouped, distance, limit)
     group_links: dict[str, list[dict[str, Any]]] = {}
+    if len(grouped) < total:
+        links = {k: attrs for k, attrs in links.items() if root[attrs["source"]] in grouped}
     for key in sorted(links):  # the keys alone: comparing (key, attrs) pairs costs twice as much
         attrs = links[key]
-        group_root = root[attrs["source"]]
-        if group_root in grouped:
-            group_links.setdefault(group_root, []).append(attrs)
+        group_links.setdefault(root[attrs["source"]], []).append(attrs)
 
     seed_set = set(seeds)
     hubs_of: dict[str, list[str]] = {}
@@ -165,12 +166,15 @@ def _first_groups(
     """The ``limit`` groups that come first (most flagged members, then most members, then the id
     of the first member: the nearest, by kind, name and id), found before any is built."""
     nodes = graph._node
+    flagged = set(flagged_nodes(graph))  # a registry's node dicts are read only for the starting points
 
     def key(group: list[str]) -> tuple[int, int, str]:
-        flagged = sum(1 for n in group if nodes[n].get("flagged"))
-        # Its rows start with its nearest member, by kind, name and id (the members' order).
-        first = min((distance[n], str(nodes[n].get("kind", "")), str(nodes[n].get("name") or n), n) for n in group)
-        return -flagged, -len(group), first[3]
+        # Its rows start with its nearest member, by kind, name and id (the members' order): one of
+        # the starting points (hops 0), of which every group holds at least one.
+        first = min(
+            (str(nodes[n].get("kind", "")), str(nodes[n].get("name") or n), n) for n in group if not distance[n]
+        )
+        return -sum(1 for n in group if n in flagged), -len(group), first[2]
 
     keys = {group_root: key(group) for group_root, group in grouped.items()}
     return {r: grouped[r] for r in sorted(grouped, key=keys.__getitem__)[:limit]}
