@@ -166,8 +166,11 @@ def test_a_shared_office_of_16_firms_is_a_hub_not_a_lead(hub_graph: nx.MultiDiGr
     assert [bid(e) for e in hub.entities] == [bid(e) for e in hub.flagged] == ["F1"]
     assert [l.source for l in hub.links] == [hub.entities[0].id]
     assert [h.degree for h in result.hubs] == [16]
-    assert result.notes == ("1 hub(s) with more than 12 firms and persons name only the flagged ones; "
-                            "raise max_degree (--max-degree; 0: no hubs) to name them all",)
+    note = (
+        "1 hub(s) with more than 12 firms and persons name only the flagged ones; "
+        "raise max_degree (--max-degree; 0: no hubs) to name them all"
+    )
+    assert result.notes == (note,)
     unlimited = shared_addresses(hub_graph, max_degree=None)
     assert [(r.count, len(r.entities), len(r.links), r.hub) for r in unlimited.rows] == [(16, 16, 16, False), (2, 2, 2, False)]
     assert unlimited.notes == ()
@@ -194,6 +197,19 @@ def test_cluster_is_split_into_groups_and_never_walks_through_a_hub(hub_graph: n
     assert [bid(f) for f in result.rows[0].flagged] == ["F1"]
     assert all(h.degree == 16 for g in result.rows for h in g.hubs)
     assert cluster(hub_graph, around=["F1"], hops=1).rows[0].entities[0].hops == 0
+
+
+def test_a_cut_cluster_orders_equal_groups_by_their_nearest_member(tmp_path: Path) -> None:
+    # Eight flagged firms, each alone at its own address: eight groups of two, one flagged each.
+    # Each group's first member is its firm (hops 0), though its address sorts first by kind.
+    firms = [[f"F{i}", f"Firma {i}", "", "", "", f"Calle {i}"] for i in range(8)]
+    flags = [[f"F{i}", "DEA", "referral", "2021-01-01"] for i in range(8)]
+    g = build(tmp_path, companies=(COMPANY, firms), flags=(["entity_ref", "list", "reason", "date"], flags))
+    whole = cluster(g, hops=1)
+    assert [(len(r.entities), len(r.flagged), r.entities[0].kind) for r in whole.rows] == [(2, 1, "Company")] * 8
+    assert [r.entities[0].id for r in whole.rows] == sorted(r.entities[0].id for r in whole.rows)
+    for limit in range(1, 8):
+        assert cluster(g, hops=1, limit=limit).rows == whole.rows[:limit]
 
 
 def test_louvain_labels_large_groups(tmp_path: Path) -> None:
