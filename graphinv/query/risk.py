@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from graphinv.exc import GraphinvError
-from graphinv.query._arrays import GraphArrays, arrays, day_ordinal, gather, is_current_links, unique
+from graphinv.query._arrays import GraphArrays, arrays, day_ordinal, gather, is_current_links, unique, unique_counts
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     POSSIBLY_SAME_AS,
@@ -371,12 +371,10 @@ def _ranked(
         cand[arr.adj[a_entry][dst[a_link] == a_owner]] = True
     # Firms each person runs today, counted over the office links (a count per node of the
     # registry would be a 40 MB array made and dropped on every call).
-    people = np.sort(fs[fc & is_person[fs]])
-    first = np.flatnonzero(np.r_[True, people[1:] != people[:-1]]) if len(people) else people
-    runs = np.diff(np.r_[first, len(people)])
+    people, runs = unique_counts(fs[fc & is_person[fs]])
     many = runs >= nominee_min_firms
     nominee = np.zeros(n, dtype=bool)
-    nominee[people[first[many]]] = True
+    nominee[people[many]] = True
     nominee_firms = fd[fc & nominee[fs]]
     cand[nominee_firms] = True
     hub = np.zeros(n, dtype=bool)
@@ -482,7 +480,7 @@ def _ranked(
     holders = unique(other[is_succ] * n + owner[is_succ])  # (address, flagged firm) pairs
     # Distinct flagged holders per address, looked up only for the links to such an address:
     # a count per node of the registry costs more than the whole signal (measured at 1M).
-    held, times_held = np.unique(holders // n, return_counts=True)
+    held, times_held = unique_counts(holders // n)
     at_held = np.zeros(n, dtype=bool)
     at_held[held] = True
     near = np.flatnonzero(at_held[hd] & ~hub[hd])
@@ -504,7 +502,7 @@ def _ranked(
         chosen = [arr.ids[i] for i in above.tolist()] + [f for _, f in ties[: top - len(above)]]
     else:
         chosen = [arr.ids[i] for i in firms.tolist()]
-    nominees = {arr.ids[i]: c for i, c in zip(people[first[many]].tolist(), runs[many].tolist())}
+    nominees = {arr.ids[i]: c for i, c in zip(people[many].tolist(), runs[many].tolist())}
     return chosen, nominees, {arr.ids[i] for i in np.flatnonzero(hub).tolist()}
 
 
