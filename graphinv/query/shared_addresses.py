@@ -129,7 +129,7 @@ def shared_addresses(
             flagged_count = sum(1 for h in holders if nodes[h].get("flagged"))
         if flagged and not flagged_count:
             continue
-        text = str(nodes[rep].get("text") or nodes[rep].get("name") or rep)
+        text = _address_text(nodes, rep)
         found.append(
             ((is_hub, -count, -flagged_count, text, tuple(sorted(members))), rep, members, holders, links, count)
         )
@@ -179,8 +179,7 @@ def _first_addresses(
     arr = arrays(graph)
     has = arr.links_of("HAS_ADDRESS")
     holder, address = arr.src[has].astype(np.int64), arr.dst[has].astype(np.int64)
-    party = np.isin(arr.kind, [arr.kind_code(k) for k in sorted(PARTY_KINDS)])
-    keep = party[holder] & (arr.kind[address] == arr.kind_code("Address"))
+    keep = arr.party()[holder] & (arr.kind[address] == arr.kind_code("Address"))
     n = len(arr.ids)
     count = np.bincount(address[keep], minlength=n)
     flagged_count = np.bincount(address[keep & arr.flagged[holder]], minlength=n)
@@ -193,14 +192,19 @@ def _first_addresses(
     hubs = [(ids[i], int(count[i])) for i in at[hub].tolist()]
 
     def text(i: int) -> tuple[str, str]:
-        attrs = nodes[ids[i]]
-        return str(attrs.get("text") or attrs.get("name") or ids[i]), ids[i]
+        return _address_text(nodes, ids[i]), ids[i]
 
     keys = np.stack([hub.astype(np.int64), -count[at], -flagged_count[at]])
     return [ids[i] for i in first_rows(keys, at, limit, text)], len(at), hubs
 
 
 _first = operator.itemgetter(0)
+
+
+def _address_text(nodes: dict[str, Any], address: str) -> str:
+    """How a row names its building (and, where counts tie, orders it)."""
+    attrs = nodes[address]
+    return str(attrs.get("text") or attrs.get("name") or address)
 
 
 def _entity_order(entity: Entity) -> tuple[int, str, str]:

@@ -85,7 +85,6 @@ def shared_owners(
         raise GraphinvError(f"limit must be at least 1, got {limit!r}")
     day = as_of_date(as_of)
     aliases = same_as(graph) if include_possible else {}
-    nodes = graph._node
     rels = ("OWNS", "OFFICER_OF") if officers else ("OWNS",)
     entity = Entities(graph)
     if limit is not None and not aliases:
@@ -102,14 +101,17 @@ def shared_owners(
             if flagged and not flagged_count:
                 continue
             hub = max_degree is not None and count[owner] > max_degree
-            name = str(nodes[owner].get("name") or owner)  # Entity.name
-            found.append(((hub, -count[owner], -flagged_count, rel != "OWNS", name, owner), rel, firms))
+            key = (hub, -count[owner], -flagged_count, rel != "OWNS", entity.name(owner), owner)
+            found.append((key, rel, firms))
     found.sort(key=_first)
     hubs = [Hub(entity=entity(key[5]), degree=-key[1]) for key, _, _ in found if key[0]]
     notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
     if limit is not None and len(found) > limit:
         notes.append(f"{len(found):,} shared owners; the first {limit:,} are shown")
-    rows = [_row(graph, entity, key, rel, firms, aliases) for key, rel, firms in found[:limit]]
+    rows = [
+        _row(graph, entity, owner, rel, -count, hub, firms, aliases)
+        for (hub, count, _, _, _, owner), rel, firms in found[:limit]
+    ]
     return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
 
 
@@ -126,7 +128,7 @@ def _head(
     shown are read from the graph."""
     arr = arrays(graph)
     holdings = {rel: _holdings(graph, rel, day, flagged, max_degree) for rel in rels}
-    chosen, total, hub_degrees = _first_owners(graph, holdings, limit)
+    chosen, total, hub_degrees = _first_owners(graph, holdings, limit, entity)
     held: dict[str, _Held] = {}
     for rel, h in holdings.items():
         only = np.zeros(len(arr.ids), dtype=bool)
@@ -134,11 +136,9 @@ def _head(
         held[rel] = _held(graph, rel, h, only)[0]
     rows = []
     for rel, at in chosen:
-        owner, h = arr.ids[at], holdings[rel]
-        count, flagged_count = int(h.firms[at]), int(h.flagged_firms[at])
+        owner, count = arr.ids[at], int(holdings[rel].firms[at])
         hub = max_degree is not None and count > max_degree
-        key = (hub, -count, -flagged_count, rel != "OWNS", entity.name(owner), owner)
-        rows.append(_row(graph, entity, key, rel, held[rel][owner], {}))
+        rows.append(_row(graph, entity, owner, rel, count, hub, held[rel][owner], {}))
     hubs = [Hub(entity=entity(owner), degree=count) for owner, count in hub_degrees]
     notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
     if total > limit:
@@ -149,12 +149,13 @@ def _head(
 def _row(
     graph: nx.MultiDiGraph,
     entity: Entities,
-    key: tuple[Any, ...],
+    owner: str,
     rel: str,
+    count: int,
+    hub: bool,
     firms: dict[str, list[dict[str, Any]]],
     aliases: dict[str, str],
 ) -> SharedOwner:
-    hub, count, owner = key[0], -key[1], key[5]
     companies = sorted(map(entity, firms), key=_by_name)
     links = [l for f in firms.values() for l in f]
     if aliases:
@@ -202,8 +203,7 @@ def _holdings(graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_deg
     src, dst = arr.src[links].astype(np.int64), arr.dst[links].astype(np.int64)
     n = len(arr.ids)
     firms = np.bincount(src, minlength=n)
-    party = np.isin(arr.kind, [arr.kind_code("Person"), arr.kind_code("Company")])
-    owner = (firms >= 2) & party
+    owner = (firms >= 2) & arr.party()
     to_flagged = arr.flagged[dst]
     if flagged:
         holds_flagged = np.zeros(n, dtype=bool)
@@ -232,13 +232,13 @@ def _held(
 
 
 def _first_owners(
-    graph: nx.MultiDiGraph, holdings: dict[str, _Holdings], limit: int
+    graph: nx.MultiDiGraph, holdings: dict[str, _Holdings], limit: int, entity: Entities
 ) -> tuple[list[tuple[str, int]], int, list[tuple[str, int]]]:
     """The (relationship, owner position) of the first ``limit`` rows in order, how many rows
     there are, and every hub's (owner id, firms) in row order: from the counts alone, names read
     only where counts tie around the cut (and for the hubs)."""
     arr = arrays(graph)
-    ids, nodes, n = arr.ids, graph._node, len(arr.ids)
+    ids, n = arr.ids, len(arr.ids)
     rels = list(holdings)
     items, keys = [], []
     for r, h in enumerate(holdings.values()):
@@ -249,7 +249,7 @@ def _first_owners(
 
     def name(item: int) -> tuple[str, str]:
         owner = ids[item % n]
-        return str(nodes[owner].get("name") or owner), owner  # Entity.name, then id
+        return entity.name(owner), owner
 
     chosen = first_rows(ordered, every, limit, name)
     hubs = sorted(
