@@ -165,15 +165,16 @@ def _first_groups(
 ) -> dict[str, list[str]]:
     """The ``limit`` groups that come first (most flagged members, then most members, then the id
     of the first member: the nearest, by kind, name and id), found before any is built."""
-    nodes = graph._node
     flagged = set(flagged_nodes(graph))  # a registry's node dicts are read only for the starting points
+
+    def by_kind_and_name(node: str) -> tuple[str, str, str]:
+        fields = entity_fields(graph, node)
+        return fields["kind"], fields["name"], node
 
     def key(group: list[str]) -> tuple[int, int, str]:
         # Its rows start with its nearest member, by kind, name and id (the members' order): one of
         # the starting points (hops 0), of which every group holds at least one.
-        first = min(
-            (str(nodes[n].get("kind", "")), str(nodes[n].get("name") or n), n) for n in group if not distance[n]
-        )
+        first = min(by_kind_and_name(n) for n in group if not distance[n])
         return -sum(1 for n in group if n in flagged), -len(group), first[2]
 
     keys = {group_root: key(group) for group_root, group in grouped.items()}
