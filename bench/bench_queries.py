@@ -3,7 +3,8 @@
 Builds (once) a case from ``bench/synth.py`` at ``--companies`` (or reuses ``--case`` if that file
 exists), loads its graph once (the per-graph indexes are built with the projection and cached
 with it; their build times are reported apart), then times REF look-ups, every investigation over
-the whole graph and cluster/path/ubo/freeze-list around one firm: the first run and the median of
+the whole graph, cluster/path/ubo/freeze-list around one firm, and cluster and freeze-list around a
+request of 50 flagged firms (the mission's list): the first run and the median of
 ``--runs`` more. One JSON object a line goes to stdout; progress to stderr.
 
 Targets (issue 4): each investigation <= 1 s; cluster, path and ubo around one firm <= 100 ms.
@@ -44,7 +45,7 @@ from graphinv.query import (
     shared_owners,
     ubo,
 )
-from graphinv.query._graph import DEFAULT_MAX_DEGREE, HubCheck, neighbours, nodes_of_kind
+from graphinv.query._graph import DEFAULT_MAX_DEGREE, HubCheck, flagged_firms, neighbours, nodes_of_kind
 from graphinv.store.graph import cache_dir, index_seconds
 
 __all__ = ["main"]
@@ -133,6 +134,16 @@ def pick_targets(graph: Any) -> dict[str, str]:
     return {"firm": best, "far": far, "ownership_layers": str(best_depth), "far_hops": str(distance[far])}
 
 
+def pick_list(graph: Any, size: int = 50) -> list[str]:
+    """The request the mission starts from: ``size`` flagged, registered firms, spread evenly over
+    the flagged firms in id order (by rule, not by id)."""
+    nodes = graph._node
+    firms = sorted(
+        f for f in flagged_firms(graph) if nodes[f].get("kind") == "Company" and nodes[f].get("registered", True)
+    )
+    return firms[:: max(1, len(firms) // size)][:size]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--companies", type=int, default=100_000)
@@ -187,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     companies = len(nodes_of_kind(graph, "Company"))
     targets = pick_targets(graph)
     firm, far = targets["firm"], targets["far"]
+    request = pick_list(graph)
     # A REF as a user types it: dictionary look-ups in the REF index loaded with the graph.
     attrs = graph.nodes[firm]
     for label, ref in (
@@ -215,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         ("path FIRM FAR", "one firm", lambda: path(graph, firm, far)),
         ("ubo FIRM", "one firm", lambda: ubo(graph, firm)),
         ("freeze-list --around FIRM", "one firm", lambda: freeze_list(graph, around=[firm])),
+        (f"cluster --around {len(request)} FIRMS --hops 2", "list", lambda: cluster(graph, around=request)),
+        (f"freeze-list --around {len(request)} FIRMS", "list", lambda: freeze_list(graph, around=request)),
         ("shared-addresses --flagged", "graph", lambda: shared_addresses(graph, flagged=True)),
         ("shared-addresses", "graph", lambda: shared_addresses(graph)),
         ("shared-addresses --limit 100", "graph", lambda: shared_addresses(graph, limit=100)),
