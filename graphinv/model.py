@@ -145,11 +145,20 @@ def _percent(value: Any) -> Any:
 
 IsoDate = Annotated[str, AfterValidator(check_date)]
 MAX_EMPLOYEES = 1_000_000_000
-Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100)]
-NonNegative = Annotated[float, Field(ge=0)]
+Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100, allow_inf_nan=False)]
+# "inf" and "1e400" parse as floats, and JSON has no infinity: the case would store null.
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
-#: Node fields that the graph owns; a source column of the same name is kept under ``raw_<name>``.
-RESERVED_PROPERTIES = frozenset({"id", "kind", "name", "flagged", "flags", "sources", "rel", "source", "target", "type"})
+#: Properties that the graph owns (the fields every node has, and those ingest, the case file
+#: and the projection write: a node's bundle id, its other spellings, its flags' reasons, the ids
+#: merged into it, whether a registry states it, its party degree); a source column of the same
+#: name is kept under ``raw_<name>``, so it neither clashes with nor passes for one of them.
+RESERVED_PROPERTIES = frozenset(
+    {
+        "id", "kind", "name", "flagged", "flags", "sources", "rel", "source", "target", "type",
+        "bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree",
+    }
+)
 
 
 class Node(BaseModel):

@@ -118,6 +118,9 @@ BAD_ROWS = [
     ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "2019-02-30"]], "incorporation_date", "no such date"),
     ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "03/02/2019"]], "incorporation_date", "not an ISO date"),
     ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P404", "C1", "10"]], "owner_id", "unknown reference 'P404'"),
+    # JSON has no infinity: kept, it would be stored as null, the number lost.
+    ("shipments.csv", ["id", "date", "importer", "quantity_kg"], [["S9", "2020-01-01", "Foo", "inf"]], "quantity_kg", "finite number"),
+    ("shipments.csv", ["id", "date", "importer", "value_usd"], [["S9", "2020-01-01", "Foo", "1e400"]], "value_usd", "finite number"),
     ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "140"]], "share_pct", "less than or equal to 100"),
     ("family.csv", ["person_id", "relative_id", "relation"], [["P1", "P2", "neighbour"]], "relation", "unknown relation"),
     ("flags.csv", ["entity_ref", "list"], [["Nobody SA", "DEA"]], "entity_ref", "unknown reference"),
@@ -152,6 +155,25 @@ def test_each_kind_of_bad_row_is_reported_and_the_rest_kept(
     assert f"{file},{line},{column}," in saved
     with CaseFile(case) as opened:
         assert [str(r) for r in opened.rejections()] == [message]
+
+
+def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path: Path) -> None:
+    """A registry's own ``bundle_id`` or ``aliases`` column neither crashes the mapper nor is
+    overwritten by (or passes for) what ingest and the case file write under that name."""
+    folder = tmp_path / "b"
+    columns = ["bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree"]
+    values = ["zz", "AKA Alpha", "my note", "C7", "false", "3"]
+    write_csv(folder / "companies.csv", ["id", "name", *columns], [["C1", "Alfa", *values], ["C1", "Alfa SA", *[""] * 6]])
+    write_csv(folder / "persons.csv", ["id", "name", "bundle_id"], [["P1", "Ana", "x1"]])
+    write_csv(folder / "accounts.csv", ["id", "holder_id", "bundle_id"], [["A1", "C1", "x2"]])
+    write_csv(folder / "shipments.csv", ["id", "importer", "bundle_id"], [["S1", "Alfa", "x3"]])
+    report = ingest(tmp_path / "case.graphinv", [folder])
+    assert report.rejected_total == 0
+    nodes = nodes_by_bundle_id(tmp_path / "case.graphinv")
+    alfa = nodes["C1"]
+    assert {c: alfa[f"raw_{c}"] for c in columns} == dict(zip(columns, values))
+    assert alfa["aliases"] == ["Alfa SA"] and "registered" not in alfa and "merged_ids" not in alfa
+    assert (nodes["P1"]["raw_bundle_id"], nodes["A1"]["raw_bundle_id"], nodes["S1"]["raw_bundle_id"]) == ("x1", "x2", "x3")
 
 
 def test_wrong_column_count_and_undecodable_bytes(tmp_path: Path, small_bundle: Path) -> None:
