@@ -198,6 +198,66 @@ def test_line_numbers_count_physical_lines_of_multiline_fields(tmp_path: Path) -
     assert report.rejections[0].startswith("companies.csv:4: employees:")
 
 
+@pytest.mark.parametrize("extra", [[], ["kind", "raw_kind"]], ids=["fast path", "per-row path"])
+@pytest.mark.parametrize("opened", ['C2,"Beta,Retail', 'C2,Beta,"Retail'], ids=["middle column", "last column"])
+def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_raw_text(
+    tmp_path: Path, extra: list[str], opened: str
+) -> None:
+    """csv reads the end of the file as the end of an open quote: the rows after it must not vanish."""
+    folder = tmp_path / "q"
+    folder.mkdir()
+    header = ",".join(["id", "name", "industry", *extra])
+    pad = "," * len(extra)
+    lines = [header, f"C1,Alfa,Chemicals{pad}", f"{opened}{pad}", f"C3,Gamma,Retail{pad}", f"C4,Delta,Retail{pad}"]
+    (folder / "companies.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [folder])
+    assert (report.files[0].read, report.files[0].kept, report.files[0].rejected) == (2, 1, 1)
+    assert report.rejections == [
+        (
+            "companies.csv:3: *: a quoted field opened on this line is never closed, so lines 3-5 (the rest of the file) "
+            "read as one value; close the quote"
+        )
+    ]
+    with CaseFile(case) as opened_case:
+        (rejection,) = list(opened_case.rejections())
+    assert "C3,Gamma,Retail" in rejection.raw and "C4,Delta,Retail" in rejection.raw  # nothing lost
+    assert set(nodes_by_bundle_id(case)) == {"C1"}
+    with pytest.raises(StrictIngestError, match="never closed"):
+        ingest(tmp_path / "strict.graphinv", [folder], strict=True)
+
+
+def test_a_closed_quote_ending_in_a_line_break_is_a_value(tmp_path: Path) -> None:
+    folder = tmp_path / "q"
+    folder.mkdir()
+    (folder / "companies.csv").write_text('id,name,note\nC1,Alfa,"two\nlines\n"\n', encoding="utf-8")
+    report = ingest(tmp_path / "case.graphinv", [folder])
+    assert report.rejected_total == 0
+    assert nodes_by_bundle_id(tmp_path / "case.graphinv")["C1"]["note"] == "two\nlines"  # kept (values are stripped)
+
+
+def test_headers_in_any_script_keep_their_names(tmp_path: Path) -> None:
+    """Header names compare without accents or case, but a Cyrillic or CJK name is a name: an
+    extra column keeps it, and a mapping can name it."""
+    folder = tmp_path / "b"
+    write_csv(folder / "companies.csv", ["id", "name", "Адрес", "Razón Social", "公司名称"], [["C1", "Alfa", "Москва", "Alfa SA", "阿尔法"]])
+    ingest(tmp_path / "case.graphinv", [folder])
+    alfa = nodes_by_bundle_id(tmp_path / "case.graphinv")["C1"]
+    assert (alfa["адрес"], alfa["razon_social"], alfa["公司名称"]) == ("Москва", "Alfa SA", "阿尔法")
+
+    mapping = tmp_path / "reestr.yml"
+    mapping.write_text(
+        "name: reestr\nfiles:\n  - match: '*.csv'\n    targets:\n      - kind: companies\n"
+        "        columns: {id: ИНН, name: Название, address: Адрес, industry: Razón}\n",
+        encoding="utf-8",
+    )
+    data = write_csv(tmp_path / "m" / "reestr.csv", ["ИНН", "Название", "Адрес", "RAZON"], [["7701", "ООО Ромашка", "Москва", "химия"]])
+    report = ingest(tmp_path / "mapped.graphinv", [data], mapping=mapping)
+    assert report.rejected_total == 0
+    firm = nodes_by_bundle_id(tmp_path / "mapped.graphinv")["7701"]
+    assert (firm["name"], firm["industry"]) == ("ООО Ромашка", "химия")
+
+
 def test_strict_writes_nothing_and_removes_a_new_case(tmp_path: Path, small_bundle: Path) -> None:
     write_csv(small_bundle / "family.csv", ["person_id", "relative_id", "relation"], [["P1", "P404", "spouse"]])
     case = tmp_path / "case.graphinv"

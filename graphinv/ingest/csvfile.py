@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
+import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +40,16 @@ class Row:
         return buf.getvalue()
 
 
-_SNAKE = re.compile(r"[^0-9a-z]+")
+_SNAKE = re.compile(r"[\W_]+")
 
 
+@functools.lru_cache(maxsize=4096)  # templates look their placeholders up on every row
 def column_key(header: str) -> str:
-    """Header names compare in snake_case: 'Tax ID' and 'tax_id' are one column."""
-    return _SNAKE.sub("_", header.strip().lstrip("\ufeff").lower()).strip("_")
+    """Header names compare in snake_case, accents and case ignored: 'Tax ID' and 'tax_id' are one
+    column, 'Razón Social' reads as 'razon_social', and 'ИНН' as 'инн' (any script's letters stay)."""
+    text = unicodedata.normalize("NFKD", header.strip().lstrip("\ufeff"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return _SNAKE.sub("_", text).strip("_")
 
 
 def read_csv(
@@ -75,6 +82,7 @@ def read_csv(
         width = len(columns)
         last_line = reader.line_num
         seen = 0
+        held: Row | None = None  # each row waits for the next: the last one may hold an unclosed quote
         while True:
             try:
                 fields = next(reader)
@@ -83,28 +91,29 @@ def read_csv(
             except csv.Error as exc:
                 line = last_line + 1
                 last_line = reader.line_num
-                yield Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})"))
-                continue
-            line = last_line + 1
-            last_line = reader.line_num
-            if not fields:
-                continue
-            if len(fields) != width:
-                if len(fields) == 1 and not fields[0].strip():
+                row = Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})"))
+            else:
+                line = last_line + 1
+                last_line = reader.line_num
+                if not fields or (len(fields) != width and len(fields) == 1 and not fields[0].strip()):
                     continue
-                error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
-                yield Row(line, {}, fields, error)
-                continue
-            values = dict(zip(columns, fields))
-            try:
-                "".join(fields).encode("utf-8")
-            except UnicodeEncodeError:
-                yield Row(line, {}, fields, _undecodable(columns, fields))
-                continue
-            yield Row(line, values, fields)
+                if len(fields) != width:
+                    error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
+                    row = Row(line, {}, fields, error)
+                else:
+                    try:
+                        "".join(fields).encode("utf-8")
+                        row = Row(line, dict(zip(columns, fields)), fields)
+                    except UnicodeEncodeError:
+                        row = Row(line, {}, fields, _undecodable(columns, fields))
+            if held is not None:
+                yield held
+            held = row
             seen += 1
             if progress is not None and seen % 2000 == 0:
                 progress(handle.tell())
+        if held is not None:
+            yield _closed(path, held, last_line)
         if progress is not None:
             progress(handle.tell())
     finally:
@@ -123,6 +132,31 @@ def _check_header(path: Path, header: list[str], columns: list[str], required: t
             f"{path.name}:1: missing column {', '.join(map(repr, missing))} "
             f"(found: {', '.join(header)}); add it, or ingest the file with a --mapping"
         )
+
+
+def _closed(path: Path, row: Row, last_line: int) -> Row:
+    """The file's last row, or a rejection of it when a quote opened in it is never closed.
+
+    Python's csv reader takes the end of the file as the end of an open quoted field, so a quote
+    left open swallows every line after it into one value, and those rows would vanish without a
+    word. Only a row whose last value ends in a line break can be such a row; its lines are then
+    parsed again, strictly, to tell."""
+    if not row.fields or not row.fields[-1].endswith(("\n", "\r")):
+        return row
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        tail = "".join(itertools.islice(handle, row.line - 1, None))
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        if "end of data" not in str(exc):
+            return row
+        reason = (
+            f"a quoted field opened on this line is never closed, so lines {row.line}-{last_line} (the rest of "
+            "the file) read as one value; close the quote"
+        )
+        return Row(row.line, {}, row.fields, RecordError("*", reason))
+    return row
 
 
 def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
@@ -214,6 +248,12 @@ class CsvBatches:
                 last_line = reader.line_num
                 batch.append(Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})")))
         if batch:
+            last = batch[-1]
+            if type(last) is tuple:
+                last = Row(last[0], {}, last[1])
+            checked = _closed(self.path, last, last_line)
+            if checked.error is not None and checked is not batch[-1]:
+                batch[-1] = checked
             yield self._checked(batch)
 
     def _checked(self, batch: list[tuple[int, list[str]] | Row]) -> list[tuple[int, list[str]] | Row]:
