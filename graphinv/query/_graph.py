@@ -21,6 +21,7 @@ from graphinv.model import LINK_KINDS, check_date
 from graphinv.perf import gc_paused
 from graphinv.query._arrays import GraphArrays, arrays
 from graphinv.query.results import Entity, Evidence, Hub, build, entity_fields
+from graphinv.store.casefile import PERIOD_PROPERTIES
 from graphinv.store.graph import graph_index, register_index
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "flagged_nodes",
     "hub_degree",
     "hub_note",
+    "in_force",
     "investigation",
     "is_current",
     "is_registered_company",
@@ -167,6 +169,22 @@ def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any], name: Callable[[str]
     return build(
         Evidence, {"rel": rel, "source": source, "target": target, "sources": sources, "props": props, "text": sentence}
     )
+
+
+def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
+    """A link as it stood on ``as_of``. A link that rows state for several periods (a share that
+    changed, a new role: ``periods``, see ``casefile.merge_statement``) gives the values of the
+    period in force then, or between two periods those of the last one begun, cited by the row
+    that states them; any other link is itself."""
+    periods = attrs.get("periods")
+    if not periods:
+        return attrs
+    begun = [p for p in periods if not p.get("start_date") or p["start_date"] <= as_of] or periods[:1]
+    chosen = next((p for p in reversed(begun) if is_current(p, as_of)), begun[-1])
+    view = {k: v for k, v in attrs.items() if k not in PERIOD_PROPERTIES and k != "periods"}
+    view.update({k: v for k, v in chosen.items() if k != "source"})
+    view["sources"] = [chosen["source"]]
+    return view
 
 
 def is_current(attrs: dict[str, Any], as_of: str) -> bool:

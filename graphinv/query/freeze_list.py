@@ -17,6 +17,7 @@ from graphinv.query._graph import (
     as_of_date,
     evidence,
     flagged_firms,
+    in_force,
     investigation,
     is_current,
     link_order,
@@ -191,6 +192,7 @@ def freeze_list(
             for officer, keys in sorted(graph._pred[firm].items()):
                 link = keys.get("OFFICER_OF")
                 if link is not None and is_current(link, day):
+                    link = in_force(link, day)
                     role = link.get("role") or "officer"
                     add(officer, "officer", f"{role} of {name(firm)}", [(officer, firm)], [link])
 

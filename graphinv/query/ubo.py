@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import networkx as nx
 
 from graphinv.exc import GraphinvError
-from graphinv.query._graph import as_of_date, evidence, investigation, is_current, same_as
+from graphinv.query._graph import as_of_date, evidence, in_force, investigation, is_current, same_as
 from graphinv.query.refs import resolve_ref
 from graphinv.query.results import Entity, Evidence, QueryResult, Row
 
@@ -86,7 +86,7 @@ def _owners_of(graph: nx.MultiDiGraph, firm: str, day: str) -> list[tuple[str, d
     for owner, keys in graph._pred[firm].items():
         attrs = keys.get("OWNS")
         if attrs is not None and is_current(attrs, day):
-            found.append((owner, attrs))
+            found.append((owner, in_force(attrs, day)))
     found.sort(key=lambda item: item[0])
     return found
 

@@ -24,7 +24,19 @@ import orjson
 from graphinv.exc import CaseError
 from graphinv.model import NODE_KINDS
 
-__all__ = ["CaseFile", "Writer", "SourceInfo", "Rejection", "Decision", "Judgement", "SCHEMA_VERSION", "APPLICATION_ID", "merge_statement", "finish_node"]
+__all__ = [
+    "APPLICATION_ID",
+    "PERIOD_PROPERTIES",
+    "SCHEMA_VERSION",
+    "CaseFile",
+    "Decision",
+    "Judgement",
+    "Rejection",
+    "SourceInfo",
+    "Writer",
+    "finish_node",
+    "merge_statement",
+]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
 SCHEMA_VERSION = 2
@@ -454,6 +466,12 @@ class CaseFile:
         return out
 
 
+#: A link's properties that hold for a period. Rows that state one link (an owner and a firm, an
+#: officer and a firm) for different periods, a share that changed, a new role, are kept apart as
+#: the link's ``periods``.
+PERIOD_PROPERTIES = ("start_date", "end_date", "share_pct", "role")
+
+
 def merge_statement(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str, Any], ref: str, props: bytes) -> None:
     """Fold one statement (its JSON ``props``, cited as ``ref``) into ``merged[key]``, which starts as ``head``."""
     current = merged.get(key)
@@ -463,6 +481,8 @@ def merge_statement(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str,
         head.update(values)
         merged[key] = head
         return
+    if "rel" in current and _merge_period(current, values, ref):
+        values = {k: v for k, v in values.items() if k not in PERIOD_PROPERTIES}
     # A customs spelling merged into a registry firm must not make the firm "unregistered":
     # the node is registered as soon as one of its statements comes from a registry.
     if current.get("registered") is False and values.get("registered") is not False:
@@ -475,6 +495,38 @@ def merge_statement(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str,
         current.setdefault(name, value)
     if ref not in current["sources"]:
         current["sources"].append(ref)
+
+
+def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> bool:
+    """Fold a statement of ``link`` that is dated differently into its ``periods`` (each period's
+    values with the row that states them); True if the statement is one of its periods.
+
+    The link then holds from the earliest start to the latest end (open if a period is), with the
+    values of the period begun last: what it is now, and what the playbooks read. Investigations
+    take the period in force on their date (``graphinv.query._graph.in_force``)."""
+    stated = {k: values[k] for k in PERIOD_PROPERTIES if values.get(k) is not None}
+    periods = link.get("periods")
+    if periods is None:
+        first = {k: link[k] for k in PERIOD_PROPERTIES if link.get(k) is not None}
+        dated = {"start_date", "end_date"} & (stated.keys() | first.keys())
+        if stated == first or not dated:
+            return False  # the same facts again, or undated: the earliest statement wins, as for nodes
+        periods = link["periods"] = [{**first, "source": link["sources"][0]}]
+    if not any({k: v for k, v in p.items() if k != "source"} == stated for p in periods):
+        periods.append({**stated, "source": ref})
+        periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", p["source"]))
+        for name in PERIOD_PROPERTIES:
+            link.pop(name, None)
+        link.update({k: v for k, v in periods[-1].items() if k != "source"})
+        starts = [p.get("start_date") for p in periods]
+        ends = [p.get("end_date") for p in periods]
+        link.pop("start_date", None)
+        link.pop("end_date", None)
+        if all(starts):
+            link["start_date"] = min(starts)
+        if all(ends):
+            link["end_date"] = max(ends)
+    return True
 
 
 def finish_node(node: dict[str, Any], flags: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
