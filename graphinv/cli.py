@@ -93,6 +93,13 @@ def _print_ingest(report: IngestReport) -> None:
             err.print(f"  ... and {report.rejected_total - len(report.rejections)} more")
     if report.rejects_file:
         out.print(f"All rejected rows of this case: {report.rejects_file}")
+    warned = sum(f.warned for f in report.files)
+    if warned:
+        err.print(f"{warned} value(s) could not be read; their rows were kept, with the value as raw_<field>:")
+        for line in report.warnings:
+            err.print(f"  warning: {line}", markup=False, soft_wrap=True)
+        if warned > len(report.warnings):
+            err.print(f"  ... and {warned - len(report.warnings)} more")
 
 
 def _print_counts(counts: dict[str, int]) -> None:
@@ -129,7 +136,8 @@ def ingest_command(
     """Load a bundle folder (or single files) into the case, in one transaction, then resolve it.
 
     Every rejected row is reported as file:line: column: reason and written to CASE.rejects.csv;
-    the rest is kept. Ingesting the same files again changes nothing.
+    the rest is kept. A value an adapter cannot read (a BODS date '03/09/2019') keeps its row: it
+    is stored as raw_<field> and reported as a warning. Ingesting the same files again changes nothing.
 
     Example: graphinv ingest case.graphinv fixtures/precursor-case
     (or: graphinv ingest case.graphinv kek/ --mapping fixtures/mappings/kek-media-ownership.yml)

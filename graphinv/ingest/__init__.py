@@ -5,6 +5,7 @@ from graphinv.ingest import ftm as _ftm  # noqa: F401 - registers FollowTheMoney
 from graphinv.ingest import bods as _bods  # noqa: F401 - registers BODS packages
 from graphinv.ingest.core import (
     Adapter,
+    BadValue,
     Context,
     FileReport,
     Flag,
@@ -21,6 +22,7 @@ from graphinv.ingest.csvfile import Row, read_csv
 
 __all__ = [
     "Adapter",
+    "BadValue",
     "Context",
     "FileReport",
     "Flag",

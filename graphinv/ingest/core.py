@@ -21,6 +21,7 @@ from graphinv.store.casefile import CaseFile, Rejection, Writer
 
 __all__ = [
     "Adapter",
+    "BadValue",
     "RefSpec",
     "Context",
     "Flag",
@@ -77,7 +78,16 @@ class LinkStatement:
     target: str
 
 
-Item = Node | Link | Flag | NodeStatement | LinkStatement
+@dataclass(frozen=True, slots=True)
+class BadValue:
+    """A value the adapter could not read and kept as it came (``raw_<field>``) on the row's node
+    or link: the row is kept, and the value is reported as a warning, not a rejection."""
+
+    column: str
+    reason: str
+
+
+Item = Node | Link | Flag | NodeStatement | LinkStatement | BadValue
 
 
 @dataclass(frozen=True)
@@ -233,6 +243,8 @@ class FileReport(BaseModel):
     read: int = 0
     kept: int = 0
     rejected: int = 0
+    #: Values that could not be read and were kept raw, on rows that were kept.
+    warned: int = 0
     unchanged: bool = False
 
 
@@ -243,6 +255,8 @@ class IngestReport(BaseModel):
     files: list[FileReport]
     rejections: list[str]
     rejected_total: int
+    #: The first values kept raw ("file:line: column: reason"); the nodes and links hold them all.
+    warnings: list[str] = []
     rejects_file: str | None
     version: int
     changed: bool
@@ -302,14 +316,16 @@ def ingest(
     store = CaseFile(case_path, create=True)
     reports: list[FileReport] = []
     shown: list[str] = []
+    warnings: list[str] = []
     total_rejected = 0
     try:
         with store.writer() as writer, gc_paused():
             for plan in plans:
-                report, rejected = _ingest_file(writer, plan, progress)
+                report, rejected, warned = _ingest_file(writer, plan, progress)
                 reports.append(report)
                 total_rejected += report.rejected
                 shown.extend(str(r) for r in rejected[: _SHOWN_REJECTIONS - len(shown)])
+                warnings.extend(warned[: _SHOWN_REJECTIONS - len(warnings)])
             if strict and total_rejected:
                 raise StrictIngestError(shown, total_rejected)
             changed = writer.changed
@@ -326,6 +342,7 @@ def ingest(
         files=reports,
         rejections=shown,
         rejected_total=total_rejected,
+        warnings=warnings,
         rejects_file=str(rejects) if rejects else None,
         version=version,
         changed=changed,
@@ -400,7 +417,9 @@ def _sha256(path: Path, fingerprint: str = "") -> str:
     return digest.hexdigest()
 
 
-def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tuple[FileReport, list[Rejection]]:
+def _ingest_file(
+    writer: Writer, plan: _Plan, progress: Progress | None
+) -> tuple[FileReport, list[Rejection], list[str]]:
     path, adapter = plan.path, plan.adapter
     report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path))
     try:
@@ -412,7 +431,7 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
     if source_id is None:
         report.unchanged = True
-        return report, []
+        return report, [], []
     ctx = Context(plan.dataset)
     size = path.stat().st_size
     # About one statement per 100 bytes of a bundle file: decides whether indexes are rebuilt in bulk.
@@ -420,6 +439,7 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
     label = f"{plan.dataset}/{path.name}"
     tick = (lambda done: progress(label, done, size)) if progress else None
     rejected: list[Rejection] = []
+    warned: list[str] = []
 
     read = kept = 0
 
@@ -429,21 +449,26 @@ def _ingest_file(writer: Writer, plan: _Plan, progress: Progress | None) -> tupl
         if len(rejected) < _SHOWN_REJECTIONS:
             rejected.append(Rejection(plan.dataset, path.name, row.line, error.column, error.reason, row.raw))
 
+    def warn(row: Row, bad: BadValue) -> None:
+        report.warned += 1
+        if len(warned) < _SHOWN_REJECTIONS:
+            warned.append(f"{path.name}:{row.line}: {bad.column}: {bad.reason}")
+
     done = adapter.fast(writer, source_id, path, adapter, ctx, tick, reject) if adapter.fast is not None else None
     if done is not None:
         report.read, report.kept = done
         writer.finish_source(source_id, read=report.read, kept=report.kept, rejected=report.rejected)
-        return report, rejected
+        return report, rejected, warned
 
     for batch in _batches(adapter.records(path, tick), _BATCH):
         if adapter.refs:
             ctx.prefetch(writer, [r for r in batch if r.error is None], adapter.refs)
         read += len(batch)
         for row in batch:
-            kept += map_row(writer, source_id, adapter, ctx, row, reject)
+            kept += map_row(writer, source_id, adapter, ctx, row, reject, warn)
     report.read, report.kept = read, kept
     writer.finish_source(source_id, read=report.read, kept=report.kept, rejected=report.rejected)
-    return report, rejected
+    return report, rejected, warned
 
 
 _NODE_EXCLUDE = {"id", "kind", "sources", "flags", "flagged"}
@@ -451,7 +476,13 @@ _LINK_EXCLUDE = {"source", "target", "sources"}
 
 
 def map_row(
-    writer: Writer, source_id: int, adapter: Adapter, ctx: Context, row: Row, reject: Callable[[Row, RecordError], None]
+    writer: Writer,
+    source_id: int,
+    adapter: Adapter,
+    ctx: Context,
+    row: Row,
+    reject: Callable[[Row, RecordError], None],
+    warn: Callable[[Row, BadValue], None] | None = None,
 ) -> bool:
     """The per-row path for one row: map it and write what it says, or reject it. True if kept."""
     if row.error is not None:
@@ -466,6 +497,10 @@ def map_row(
         reject(row, validation_error(exc))
         return False
     _write(writer, source_id, row.line, items)
+    if warn is not None:
+        for item in items:
+            if isinstance(item, BadValue):
+                warn(row, item)
     return True
 
 
@@ -482,6 +517,8 @@ def _write(writer: Writer, source_id: int, line: int, items: Iterable[Item]) -> 
         elif isinstance(item, Link):
             props = item.model_dump(exclude=_LINK_EXCLUDE, exclude_none=True)
             writer.link(source_id, line, item.rel, item.source, item.target, props)
+            continue
+        elif isinstance(item, BadValue):
             continue
         else:
             writer.flag(source_id, line, item.entity_id, item.list, item.reason, item.date)
