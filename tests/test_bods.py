@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
 
 from _realdata import realdata
-from graphinv import CaseFile, ingest, load_graph
+from graphinv import CaseFile, IngestReport, ingest, load_graph
 from graphinv.query import ubo
 
 
@@ -154,3 +156,70 @@ def test_bods_and_ftm_pair_give_the_same_graph(tmp_path: Path) -> None:
         ("Acme Holdings Ltd", "OWNS", "Acme Trading Ltd", 100.0),
     }
     assert _owners(bods, "Acme Trading Ltd") == _owners(ftm, "Acme Trading Ltd") == {"Jane Smith": (75.0, 75.0)}
+
+
+# -- values that cannot be read: kept raw on the node or link and reported, never dropped ----------
+# A small invented 0.4 package in the shape of the standard's bods-package.json, one statement a
+# line: Dana Firm Ltd (line 1), Ana Example (line 2), and her shareholding in the firm (line 3).
+
+
+def _bad_package(tmp_path: Path, *, firm: dict[str, Any] | None = None, interest: dict[str, Any] | None = None) -> IngestReport:
+    def statement(number: int, record: str, kind: str, details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "statementId": f"statement-{number}",
+            "statementDate": "2020-03-04",
+            "recordId": record,
+            "recordStatus": "new",
+            "recordType": kind,
+            "recordDetails": {"isComponent": False, **details},
+        }
+
+    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True, "startDate": "2016-04-06"}
+    statements = [
+        statement(1, "firm-1", "entity", {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03", **(firm or {})}),
+        statement(2, "person-1", "person", {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}),
+        statement(3, "owns-1", "relationship", {"subject": "firm-1", "interestedParty": "person-1", "interests": [{**share, **(interest or {})}]}),
+    ]
+    source = tmp_path / "bods.jsonl"
+    source.write_text("".join(json.dumps(s) + "\n" for s in statements), encoding="utf-8")
+    report = ingest(tmp_path / "case.graphinv", [source], dataset="bods")
+    assert report.files[0].kind == "bods" and report.rejected_total == 0, report.rejections
+    assert report.files[0].kept == 3
+    return report
+
+
+def _stored(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The firm node and the OWNS link as the case file holds them."""
+    with CaseFile(tmp_path / "case.graphinv") as opened:
+        (firm,) = [n for n in opened.nodes() if n["name"] == "Dana Firm Ltd"]
+        (owns,) = [link for link in opened.links() if link["rel"] == "OWNS"]
+    return firm, owns
+
+
+def test_a_share_written_as_text_is_read_as_the_number(tmp_path: Path) -> None:
+    report = _bad_package(tmp_path, interest={"share": {"exact": "50"}})
+    assert report.warnings == []
+    _, owns = _stored(tmp_path)
+    assert owns["share_pct"] == 50.0 and "raw_share" not in owns
+    assert _owners(load_graph(tmp_path / "case.graphinv"), "Dana Firm Ltd") == {"Ana Example": (50.0, 50.0)}
+
+
+@pytest.mark.parametrize(
+    ("share", "raw", "reason"),
+    [
+        ({"exact": True}, '{"exact": true}', "exact True is not a number"),
+        ({"exact": "half"}, '{"exact": "half"}', "exact 'half' is not a number"),
+        ({"minimum": 75, "maximum": 25}, '{"minimum": 75, "maximum": 25}', "the minimum 75 is above the maximum 25"),
+    ],
+)
+def test_a_share_that_cannot_be_read_keeps_the_link_with_the_share_unknown_and_the_raw_value(
+    tmp_path: Path, share: dict[str, Any], raw: str, reason: str
+) -> None:
+    report = _bad_package(tmp_path, interest={"share": share})
+    assert report.files[0].warned == 1
+    assert report.warnings == [f"bods.jsonl:3: recordDetails.interests[0].share: {reason}, so the share is unknown; kept as raw_share"]
+    _, owns = _stored(tmp_path)
+    assert owns["raw_share"] == raw and owns["start_date"] == "2016-04-06"
+    assert not {"share_pct", "share_min", "share_max"} & set(owns)
+    (row,) = ubo(load_graph(tmp_path / "case.graphinv"), "Dana Firm Ltd").rows
+    assert row.owner.name == "Ana Example" and row.share_known is False

@@ -11,6 +11,8 @@ become explicit unknown-owner nodes, one per statement, never dropped and never 
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +22,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from graphinv.exc import RecordError
-from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register, validation_error
+from graphinv.ingest.core import (
+    Adapter,
+    BadValue,
+    Context,
+    Flag,
+    Item,
+    LinkStatement,
+    NodeStatement,
+    RefSpec,
+    register,
+    validation_error,
+)
 from graphinv.ingest.csvfile import Row
 from graphinv.ingest.jsonfile import first_char, read_head, read_json_records
 from graphinv.model import NODE_KINDS, Address, Company, HasAddress, OfficerOf, Owns, Person, address_key, check_date
@@ -55,6 +68,7 @@ class _Statement:
     date: str
     details: dict[str, Any]
     replaces: list[str]
+    nested: bool = False  # 0.4: the details are under recordDetails
 
 
 @dataclass
@@ -105,7 +119,7 @@ def _normalise(line: int, text: str, data: Any) -> _Statement | RecordError:
     status = str(data.get("recordStatus") or ("updated" if data.get("replacesStatements") else "new"))
     date = str(data.get("statementDate") or "")
     replaces = [str(r) for r in data.get("replacesStatements") or []]
-    return _Statement(line, text, sid, record, rtype, status, date, details, replaces)
+    return _Statement(line, text, sid, record, rtype, status, date, details, replaces, details is not data)
 
 
 def _same_parties(old: _Statement, new: _Statement) -> bool:
@@ -136,14 +150,84 @@ def _unspecified(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _share(interest: dict[str, Any]) -> dict[str, float]:
-    share = interest.get("share") if isinstance(interest.get("share"), dict) else {}
+_SHARE_KEYS = (
+    ("exact", "exact"),
+    ("minimum", "min"),
+    ("exclusiveMinimum", "min"),
+    ("maximum", "max"),
+    ("exclusiveMaximum", "max"),
+)
+
+
+def _read_share(interest: dict[str, Any]) -> tuple[dict[str, float], str | None]:
+    """The stated share as numbers (exact, min, max), or nothing and the reason it cannot be read."""
+    share = interest.get("share")
+    if share is None:
+        return {}, None
+    if not isinstance(share, dict):
+        return {}, f"not an object with exact, minimum or maximum: {share!r}"
     out: dict[str, float] = {}
-    for key, target in (("exact", "exact"), ("minimum", "min"), ("exclusiveMinimum", "min"), ("maximum", "max"), ("exclusiveMaximum", "max")):
+    for key, target in _SHARE_KEYS:
         value = share.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and target not in out:
-            out[target] = float(value)
-    return out
+        if value is None:
+            continue
+        number = _number(value)
+        if number is None:
+            return {}, f"{key} {value!r} is not a number"
+        if not 0 <= number <= 100:
+            return {}, f"{key} {value!r} is not a percentage between 0 and 100"
+        out.setdefault(target, number)
+    if out.get("min", 0.0) > out.get("max", 100.0):
+        return {}, f"the minimum {out['min']:g} is above the maximum {out['max']:g}"
+    return out, None
+
+
+def _number(value: Any) -> float | None:
+    """A number, or a number written as text ("50": BODS producers write both); a bool is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _share(interest: dict[str, Any]) -> dict[str, float]:
+    return _read_share(interest)[0]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@dataclass
+class _Raw:
+    """The values of a statement that could not be read, for one node or link: each is kept on it
+    as ``raw_<field>`` and reported as a warning, so nothing is dropped and the statement is kept."""
+
+    statement: _Statement
+    props: dict[str, str] = field(default_factory=dict)
+    bad: list[BadValue] = field(default_factory=list)
+
+    def path(self, key: str, interest: dict[str, Any] | None = None) -> str:
+        """The field's JSON path in the statement: ``recordDetails.interests[0].share`` (0.4)."""
+        prefix = "recordDetails." if self.statement.nested else ""
+        if interest is not None:
+            index = next(n for n, i in enumerate(self.statement.details.get("interests") or []) if i is interest)
+            prefix += f"interests[{index}]."
+        return prefix + key
+
+    def keep(self, column: str, target: str, value: Any, reason: str) -> None:
+        key = f"raw_{target}"
+        self.props[key] = f"{self.props[key]}; {_text(value)}" if key in self.props else _text(value)
+        self.bad.append(BadValue(column, f"{reason}; kept as {key}"))
+
+    def share(self, interest: dict[str, Any], target: str) -> dict[str, float]:
+        share, reason = _read_share(interest)
+        if reason is not None:
+            self.keep(self.path("share", interest), target, interest["share"], f"{reason}, so the share is unknown")
+        return share
 
 
 def _level(interest: dict[str, Any]) -> str:
@@ -187,7 +271,11 @@ def read_bods(path: Path, progress: Callable[[int], None] | None = None) -> Iter
     for record, date in ended.items():
         if record in records:
             last = max(records[record], key=lambda s: (s.date, s.line))
-            records[record].append(_Statement(last.line, last.text, last.sid, record, last.rtype, "closed", date, last.details, []))
+            records[record].append(
+                _Statement(
+                    last.line, last.text, last.sid, record, last.rtype, "closed", date, last.details, [], last.nested
+                )
+            )
     package = _package(records, root)
     for record, states in records.items():
         states = sorted(states, key=lambda s: (s.date, s.line))[::-1]
@@ -237,7 +325,9 @@ def _package(records: dict[str, list[_Statement]], root: dict[str, str]) -> _Pac
                 "beneficial": bool(interest.get("beneficialOwnershipOrControl")),
                 "statement_record": rel.record,
             }
-            share = _share(interest)
+            share, reason = _read_share(interest)
+            if reason is not None:
+                declaration["raw_share"] = _text(interest["share"])
             if "exact" in share:
                 declaration["share_pct"] = share["exact"]
             if "min" in share:
@@ -468,9 +558,13 @@ def _map_relationship(row: BodsRow, ctx: Context, package: _Package) -> list[Ite
     subject = _party_id(subject_ref, package, ctx, "subject", ("Company",))
     interests = [i for i in d.get("interests") or [] if isinstance(i, dict)]
     direct = [i for i in interests if _level(i) != "indirect"]
+    declared = _Raw(latest)  # the indirect ones are kept on the firm as declared_owners
+    for interest in interests:
+        if _level(interest) == "indirect":
+            declared.share(interest, "share")
+    items: list[Item] = [*declared.bad]
     if interests and not direct:
-        return []  # only declared indirect interests: kept on the firm as declared_owners
-    items: list[Item] = []
+        return items
     owner_ref = row.values.get("interested_party")
     if owner_ref:
         owner = _party_id(owner_ref, package, ctx, "interestedParty", ("Person", "Company"))
@@ -491,7 +585,8 @@ def _map_relationship(row: BodsRow, ctx: Context, package: _Package) -> list[Ite
     owning = [i for i in direct if _interest_type(i.get("type")) not in OFFICER_INTERESTS]
     common = _link_common(row, latest)
     if owning or not direct:
-        items.append(_owns(owner, subject, owning, common, package.implied.get(record)))
+        raw = _Raw(latest)
+        items += [_owns(owner, subject, owning, common, package.implied.get(record), raw), *raw.bad]
     if officer:
         roles = sorted({_interest_type(i.get("type")) for i in officer})
         starts = [s for s in (_date(i.get("startDate")) for i in officer) if s]
@@ -514,12 +609,19 @@ def _link_common(row: BodsRow, latest: _Statement) -> dict[str, Any]:
     return common
 
 
-def _owns(owner: str, subject: str, interests: list[dict[str, Any]], common: dict[str, Any], implied: tuple[float, str] | None) -> Owns:
+def _owns(
+    owner: str,
+    subject: str,
+    interests: list[dict[str, Any]],
+    common: dict[str, Any],
+    implied: tuple[float, str] | None,
+    raw: _Raw,
+) -> Owns:
     fields: dict[str, Any] = dict(common)
     fields["interests"] = [f"{_interest_type(i.get('type')) or 'unknown'} ({_level(i)})" for i in interests] or ["unknown"]
     fields["beneficial"] = any(bool(i.get("beneficialOwnershipOrControl")) for i in interests)
-    by_type = {_interest_type(i.get("type")): _share(i) for i in interests}
-    share = by_type.get("shareholding") or {}
+    by_type = {_interest_type(i.get("type")): i for i in interests}
+    share = raw.share(by_type["shareholding"], "share") if "shareholding" in by_type else {}
     if "exact" in share:
         fields["share_pct"] = share["exact"]
     elif "min" in share:
@@ -528,7 +630,7 @@ def _owns(owner: str, subject: str, interests: list[dict[str, Any]], common: dic
     if "min" in share or "max" in share:
         fields["share_min"] = share.get("min", share.get("exact"))
         fields["share_max"] = share.get("max", share.get("exact"))
-    voting = by_type.get("votingRights") or {}
+    voting = raw.share(by_type["votingRights"], "voting") if "votingRights" in by_type else {}
     if "exact" in voting:
         fields["voting_pct"] = voting["exact"]
     if "min" in voting or "max" in voting:
@@ -543,6 +645,7 @@ def _owns(owner: str, subject: str, interests: list[dict[str, Any]], common: dic
         fields["start_date"] = min(starts)
     if ends and len(ends) == len(interests):
         fields["end_date"] = max(ends)
+    fields.update(raw.props)
     return Owns(source=owner, target=subject, **{k: v for k, v in fields.items() if v is not None})
 
 
