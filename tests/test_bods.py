@@ -8,9 +8,11 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from typer.testing import CliRunner
 
 from _realdata import realdata
 from graphinv import CaseFile, IngestReport, ingest, load_graph
+from graphinv.cli import app
 from graphinv.query import ubo
 
 
@@ -174,7 +176,7 @@ def _bad_package(tmp_path: Path, *, firm: dict[str, Any] | None = None, interest
             "recordDetails": {"isComponent": False, **details},
         }
 
-    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True, "startDate": "2016-04-06"}
+    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True, "startDate": "2016-04-06", "share": {"exact": 100}}
     statements = [
         statement(1, "firm-1", "entity", {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03", **(firm or {})}),
         statement(2, "person-1", "person", {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}),
@@ -223,3 +225,27 @@ def test_a_share_that_cannot_be_read_keeps_the_link_with_the_share_unknown_and_t
     assert not {"share_pct", "share_min", "share_max"} & set(owns)
     (row,) = ubo(load_graph(tmp_path / "case.graphinv"), "Dana Firm Ltd").rows
     assert row.owner.name == "Ana Example" and row.share_known is False
+
+
+def test_a_founding_date_that_is_not_a_date_is_kept_raw_and_reported(tmp_path: Path) -> None:
+    report = _bad_package(tmp_path, firm={"foundingDate": "03/09/2019"})
+    assert report.warnings == [
+        "bods.jsonl:1: recordDetails.foundingDate: not an ISO date (YYYY-MM-DD): '03/09/2019'; kept as raw_incorporation_date"
+    ]
+    firm, owns = _stored(tmp_path)
+    assert firm["raw_incorporation_date"] == "03/09/2019" and "incorporation_date" not in firm
+    assert owns["share_pct"] == 100.0  # the rest of the package is read as usual
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "cli.graphinv"), str(tmp_path / "bods.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "warning: bods.jsonl:1: recordDetails.foundingDate: not an ISO date" in result.output
+
+
+def test_an_interest_start_date_that_does_not_exist_is_kept_raw_and_reported(tmp_path: Path) -> None:
+    report = _bad_package(tmp_path, interest={"startDate": "2016-13-45"})
+    assert report.files[0].warned == 1
+    assert report.warnings == [
+        "bods.jsonl:3: recordDetails.interests[0].startDate: no such date: '2016-13-45' (month must be in 1..12); kept as raw_start_date"
+    ]
+    _, owns = _stored(tmp_path)
+    assert owns["raw_start_date"] == "2016-13-45" and "start_date" not in owns
+    assert owns["share_pct"] == 100.0

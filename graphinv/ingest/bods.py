@@ -229,6 +229,17 @@ class _Raw:
             self.keep(self.path("share", interest), target, interest["share"], f"{reason}, so the share is unknown")
         return share
 
+    def date(self, key: str, target: str, interest: dict[str, Any] | None = None) -> str | None:
+        """The date in ``key`` of the statement's details (or of one of its interests)."""
+        value = (self.statement.details if interest is None else interest).get(key)
+        if not value:
+            return None
+        try:
+            return check_date(str(value)[:10])
+        except ValueError as exc:
+            self.keep(self.path(key, interest), target, value, str(exc))
+            return None
+
 
 def _level(interest: dict[str, Any]) -> str:
     return str(interest.get("directOrIndirect") or interest.get("interestLevel") or "unknown")
@@ -473,6 +484,7 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
     if latest.status == "closed":
         props["closed_date"] = _date(latest.date)
     items: list[Item] = []
+    raw = _Raw(latest)
     if latest.rtype == "entity":
         etype = d.get("entityType")
         etype_name = str(etype.get("type") if isinstance(etype, dict) else etype or "")
@@ -482,7 +494,7 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
             "name": _entity_name(latest),
             "registration_number": str(identifiers[0]["id"]) if identifiers else None,
             "jurisdiction": _code(d.get("jurisdiction") or d.get("incorporatedInJurisdiction")),
-            "incorporation_date": _date(d.get("foundingDate")),
+            "incorporation_date": raw.date("foundingDate", "incorporation_date"),
         }
         props["entity_type"] = etype_name or None
         if isinstance(etype, dict) and etype.get("subtype"):
@@ -503,7 +515,8 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
         ptype = str(d.get("personType") or "knownPerson")
         unspecified = d.get("unspecifiedPersonDetails")
         nationalities = [c for c in (_code(n) for n in d.get("nationalities") or []) if c]
-        fields = {"name": _person_name(latest), "birth_date": _date(d.get("birthDate")), "nationality": ", ".join(nationalities) or None}
+        birth = raw.date("birthDate", "birth_date")
+        fields = {"name": _person_name(latest), "birth_date": birth, "nationality": ", ".join(nationalities) or None}
         props["person_type"] = ptype
         if ptype != "knownPerson" or unspecified:
             props["unknown"] = True
@@ -521,7 +534,9 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
             reason = "; ".join(str(x.get("reason")) for x in details if isinstance(x, dict) and x.get("reason")) or None
             start = next((_date(x.get("startDate")) for x in details if isinstance(x, dict) and x.get("startDate")), None)
             items.append(Flag(entity_id=node_id, list="PEP", reason=reason, date=start))
-    return [node, *_addresses(node.id, d), *items]
+    for key, value in raw.props.items():
+        setattr(node, key, value)
+    return [node, *_addresses(node.id, d), *items, *raw.bad]
 
 
 def _declaration(declaration: dict[str, Any], package: _Package, ctx: Context) -> dict[str, Any]:
@@ -589,16 +604,17 @@ def _map_relationship(row: BodsRow, ctx: Context, package: _Package) -> list[Ite
         items += [_owns(owner, subject, owning, common, package.implied.get(record), raw), *raw.bad]
     if officer:
         roles = sorted({_interest_type(i.get("type")) for i in officer})
-        starts = [s for s in (_date(i.get("startDate")) for i in officer) if s]
-        ends = [e for e in (_date(i.get("endDate")) for i in officer) if e]
-        fields: dict[str, Any] = {"role": ", ".join(roles), **common}
+        raw = _Raw(latest)
+        starts = [s for s in (raw.date("startDate", "start_date", i) for i in officer) if s]
+        ends = [e for e in (raw.date("endDate", "end_date", i) for i in officer) if e]
+        fields: dict[str, Any] = {"role": ", ".join(roles), **common, **raw.props}
         if starts:
             fields["start_date"] = min(starts)
         if ends and len(ends) == len(officer):
             fields["end_date"] = max(ends)
         elif latest.status == "closed" and _date(latest.date):
             fields["end_date"] = _date(latest.date)
-        items.append(OfficerOf(source=owner, target=subject, **fields))
+        items += [OfficerOf(source=owner, target=subject, **fields), *raw.bad]
     return items
 
 
@@ -639,8 +655,8 @@ def _owns(
     if "share_pct" not in fields and implied is not None:
         fields["share_pct"] = implied[0]
         fields["share_implied_by"] = implied[1]
-    starts = [s for s in (_date(i.get("startDate")) for i in interests) if s]
-    ends = [e for e in (_date(i.get("endDate")) for i in interests) if e]
+    starts = [s for s in (raw.date("startDate", "start_date", i) for i in interests) if s]
+    ends = [e for e in (raw.date("endDate", "end_date", i) for i in interests) if e]
     if starts:
         fields["start_date"] = min(starts)
     if ends and len(ends) == len(interests):
