@@ -6,7 +6,9 @@ and end dates and its history. Direct interests become links; a declared *indire
 not a link (the chain it summarises is in the graph already, and ubo computes it) but is kept on
 the owned firm as ``declared_owners``, and where the chain's shares leave exactly one answer the
 share it implies is written on the chain link (``share_implied_by``). Unknown and anonymous owners
-become explicit unknown-owner nodes, one per statement, never dropped and never merged.
+become explicit unknown-owner nodes, one per statement, never dropped and never merged. A value
+that cannot be read (a share "half", a date "03/09/2019") does not reject its statement: it is kept
+as ``raw_<field>`` and reported as a warning (``BadValue``).
 """
 
 from __future__ import annotations
