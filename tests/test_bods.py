@@ -165,9 +165,21 @@ def test_bods_and_ftm_pair_give_the_same_graph(tmp_path: Path) -> None:
 # line: Dana Firm Ltd (line 1), Ana Example (line 2), and her shareholding in the firm (line 3).
 
 
-def _bad_package(tmp_path: Path, *, firm: dict[str, Any] | None = None, interest: dict[str, Any] | None = None) -> IngestReport:
-    def statement(number: int, record: str, kind: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
+def _bad_package(
+    tmp_path: Path, *, firm: dict[str, Any] | None = None, interest: dict[str, Any] | None = None
+) -> IngestReport:
+    entity = {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03"}
+    person = {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}
+    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True}
+    share |= {"startDate": "2016-04-06", "share": {"exact": 100}, **(interest or {})}
+    relationship = {"subject": "firm-1", "interestedParty": "person-1", "interests": [share]}
+    records = [
+        ("firm-1", "entity", entity | (firm or {})),
+        ("person-1", "person", person),
+        ("owns-1", "relationship", relationship),
+    ]
+    statements = [
+        {
             "statementId": f"statement-{number}",
             "statementDate": "2020-03-04",
             "recordId": record,
@@ -175,12 +187,7 @@ def _bad_package(tmp_path: Path, *, firm: dict[str, Any] | None = None, interest
             "recordType": kind,
             "recordDetails": {"isComponent": False, **details},
         }
-
-    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True, "startDate": "2016-04-06", "share": {"exact": 100}}
-    statements = [
-        statement(1, "firm-1", "entity", {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03", **(firm or {})}),
-        statement(2, "person-1", "person", {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}),
-        statement(3, "owns-1", "relationship", {"subject": "firm-1", "interestedParty": "person-1", "interests": [{**share, **(interest or {})}]}),
+        for number, (record, kind, details) in enumerate(records, 1)
     ]
     source = tmp_path / "bods.jsonl"
     source.write_text("".join(json.dumps(s) + "\n" for s in statements), encoding="utf-8")
@@ -219,7 +226,9 @@ def test_a_share_that_cannot_be_read_keeps_the_link_with_the_share_unknown_and_t
 ) -> None:
     report = _bad_package(tmp_path, interest={"share": share})
     assert report.files[0].warned == 1
-    assert report.warnings == [f"bods.jsonl:3: recordDetails.interests[0].share: {reason}, so the share is unknown; kept as raw_share"]
+    assert report.warnings == [
+        f"bods.jsonl:3: recordDetails.interests[0].share: {reason}, so the share is unknown; kept as raw_share"
+    ]
     _, owns = _stored(tmp_path)
     assert owns["raw_share"] == raw and owns["start_date"] == "2016-04-06"
     assert not {"share_pct", "share_min", "share_max"} & set(owns)
