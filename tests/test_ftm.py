@@ -19,12 +19,28 @@ def _write(path: Path, entities: list[dict]) -> Path:
 
 STREAM = [
     # The link comes before the entities it names.
-    {"id": "own-1", "schema": "Ownership", "properties": {"owner": ["p-1"], "asset": ["c-1"], "percentage": ["60"], "startDate": ["2019-05-02"]}},
+    {
+        "id": "own-1",
+        "schema": "Ownership",
+        "properties": {"owner": ["p-1"], "asset": ["c-1"], "percentage": ["60"], "startDate": ["2019-05-02"]},
+    },
     {"id": "own-2", "schema": "Ownership", "properties": {"owner": ["p-9"], "asset": ["c-1"]}},
-    {"id": "c-1", "schema": "Company", "properties": {"name": ["Química Fina del Norte"], "taxNumber": ["QFN150312AB1"], "addressEntity": ["a-1", "a-9"]}},
+    {
+        "id": "c-1",
+        "schema": "Company",
+        "properties": {
+            "name": ["Química Fina del Norte"],
+            "taxNumber": ["QFN150312AB1"],
+            "addressEntity": ["a-1", "a-9"],
+        },
+    },
     {"id": "p-1", "schema": "Person", "properties": {"name": ["Rogelio Martínez"], "birthDate": ["1970-01-01"]}},
     {"id": "a-1", "schema": "Address", "properties": {"full": ["Calle Cedro 14, Santa Rosa"]}},
-    {"id": "s-1", "schema": "Sanction", "properties": {"entity": ["c-1"], "authority": ["DEA-2021"], "reason": ["referral"]}},
+    {
+        "id": "s-1",
+        "schema": "Sanction",
+        "properties": {"entity": ["c-1"], "authority": ["DEA-2021"], "reason": ["referral"]},
+    },
     {"id": "pay-1", "schema": "Payment", "properties": {"payer": ["p-1"], "beneficiary": ["c-1"]}},
 ]
 
@@ -37,9 +53,11 @@ def test_order_missing_references_and_unsupported_schemata(tmp_path: Path) -> No
     assert report.rejections == [
         "stream.ftm.jsonl:2: owner: unknown reference 'p-9': no entity with this id in the file or dataset 'ftm'; the entity is referenced but missing",
         "stream.ftm.jsonl:3: addressEntity: 'a-9' is missing: the address entity is referenced but not in the file",
-        "stream.ftm.jsonl:7: schema: Payment entities have no place in graphinv's graph (DESIGN §3), so this one is not ingested "
-        "(read: Address, BankAccount, Company, EconomicActivity, LegalEntity, Organization, Person, PublicBody, Associate, "
-        "Directorship, Family, Ownership, Representation, Sanction)",
+        (
+            "stream.ftm.jsonl:7: schema: Payment entities have no place in graphinv's graph (DESIGN §3), so this one is not ingested "
+            "(read: Address, BankAccount, Company, EconomicActivity, LegalEntity, Organization, Person, PublicBody, Associate, "
+            "Directorship, Family, Ownership, Representation, Sanction)"
+        ),
     ]
     with CaseFile(case) as opened:
         nodes = {n.get("bundle_id") or n["name"]: n for n in opened.nodes()}

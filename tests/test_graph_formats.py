@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE
+
 from graphinv import ingest, load_graph
 from graphinv.export.graph_formats import read_graph, write_gexf, write_graphml
 
@@ -25,7 +25,9 @@ def test_round_trip_keeps_kinds_flags_and_link_properties(tmp_path: Path, suffix
     for node, attrs in original.nodes(data=True):
         got = back.nodes[node]
         assert got["kind"] == attrs["kind"] and got["name"] == attrs["name"]
-        assert got["flags"] == attrs["flags"] and got["flagged"] is attrs["flagged"] and got["sources"] == attrs["sources"]
+        assert (
+            got["flags"] == attrs["flags"] and got["flagged"] is attrs["flagged"] and got["sources"] == attrs["sources"]
+        )
     for source, target, rel, attrs in original.edges(keys=True, data=True):
         got = back.get_edge_data(source, target, key=rel)
         assert got is not None and got["rel"] == rel
@@ -42,7 +44,9 @@ def test_gexf_is_what_gephi_reads(tmp_path: Path) -> None:
     ns = {"g": "http://www.gexf.net/1.2draft"}
     root = ET.parse(path).getroot()
     assert root.get("version") == "1.2"
-    declared = {(a.get("title"), a.getparent() if False else None) for a in root.iterfind(".//g:attributes/g:attribute", ns)}
+    declared = {
+        (a.get("title"), a.getparent() if False else None) for a in root.iterfind(".//g:attributes/g:attribute", ns)
+    }
     titles = {t for t, _ in declared}
     assert {"kind", "flags", "flagged", "share_pct", "rel"} <= titles
     types = {a.get("type") for a in root.iterfind(".//g:attributes/g:attribute", ns)}

@@ -16,13 +16,19 @@ from typing import IO, Any
 
 import orjson
 
-from graphinv.model import make_id
 from graphinv.export.jsonl import write_lines
+from graphinv.model import make_id
 from graphinv.store import CaseFile
 
 __all__ = ["ftm_entities", "write_ftm"]
 
-_NODE_SCHEMA = {"Company": "Company", "Person": "Person", "Address": "Address", "Account": "BankAccount", "Shipment": "EconomicActivity"}
+_NODE_SCHEMA = {
+    "Company": "Company",
+    "Person": "Person",
+    "Address": "Address",
+    "Account": "BankAccount",
+    "Shipment": "EconomicActivity",
+}
 _PARTY_SCHEMATA = {"Company", "Organization", "LegalEntity", "PublicBody"}
 
 
@@ -50,7 +56,9 @@ def ftm_entities(case: CaseFile) -> Iterator[dict[str, Any]]:
     nodes = case.nodes()
     links = case.links()
     # An entity read from FtM keeps its own id, unless two nodes would then share one.
-    wanted = {n["id"]: str(n["ftm_id"] if n.get("ftm_id") else n.get("bundle_id")) for n in nodes if n.get("ftm_schema")}
+    wanted = {
+        n["id"]: str(n["ftm_id"] if n.get("ftm_id") else n.get("bundle_id")) for n in nodes if n.get("ftm_schema")
+    }
     taken = Counter(wanted.values())
     ids = {node_id: (ftm if taken[ftm] == 1 else node_id) for node_id, ftm in wanted.items()}
 
@@ -111,7 +119,9 @@ def ftm_entities(case: CaseFile) -> Iterator[dict[str, Any]]:
         elif node["kind"] == "Account":
             props = _props(bankName=node.get("bank"), accountNumber=node.get("number"), name=node.get("name"))
             if node.get("status"):
-                notes.append(f"status {node['status']}" + (f" since {node['frozen_date']}" if node.get("frozen_date") else ""))
+                notes.append(
+                    f"status {node['status']}" + (f" since {node['frozen_date']}" if node.get("frozen_date") else "")
+                )
         else:
             props = _props(
                 date=node.get("date"),
@@ -120,7 +130,11 @@ def ftm_entities(case: CaseFile) -> Iterator[dict[str, Any]]:
                 originCountry=node.get("origin_country"),
                 **parties.get(node["id"], {}),
             )
-            details = [f"{k} {node[k]}" for k in ("quantity_kg", "value_usd", "port", "bill_of_lading", "chemical") if node.get(k) is not None]
+            details = [
+                f"{k} {node[k]}"
+                for k in ("quantity_kg", "value_usd", "port", "bill_of_lading", "chemical")
+                if node.get(k) is not None
+            ]
             if details:
                 props["summary"] = ["; ".join(details)]
         props["notes"] = notes
@@ -165,13 +179,19 @@ def _link_entity(link: dict[str, Any], ref: Any, kinds: dict[str, str]) -> dict[
         schema = "Directorship"
     elif rel == "FAMILY":
         if link.get("ftm_schema") == "Associate":
-            props = _props(person=source, associate=target, relationship=link.get("relationship") or link.get("relation"))
+            props = _props(
+                person=source, associate=target, relationship=link.get("relationship") or link.get("relation")
+            )
             schema = "Associate"
         else:
-            props = _props(person=source, relative=target, relationship=link.get("relationship") or link.get("relation"))
+            props = _props(
+                person=source, relative=target, relationship=link.get("relationship") or link.get("relation")
+            )
             schema = "Family"
     elif rel == "POSSIBLY_SAME_AS":
-        props = _props(subject=source, object=target, role=f"possibly same as (score {link.get('score')}): {link.get('reason')}")
+        props = _props(
+            subject=source, object=target, role=f"possibly same as (score {link.get('score')}): {link.get('reason')}"
+        )
         schema = "UnknownLink"
         entity_id = make_id("ftm-link", rel, link["source"], link["target"])
     else:

@@ -22,7 +22,7 @@ import networkx as nx
 
 from graphinv.store import CaseFile, project
 
-__all__ = ["to_simple_graph", "write_graphml", "write_gexf", "read_graph", "JSON_ATTRIBUTES"]
+__all__ = ["JSON_ATTRIBUTES", "read_graph", "to_simple_graph", "write_gexf", "write_graphml"]
 
 JSON_ATTRIBUTES = "json_attributes"
 _SKIP_EDGE = frozenset({"source", "target"})
@@ -44,7 +44,7 @@ def _columns(rows: list[dict[str, Any]], skip: frozenset[str] = frozenset()) -> 
     for key, found in types.items():
         if found == {bool}:
             chosen[key] = bool
-        elif found <= {int} :
+        elif found <= {int}:
             chosen[key] = int
         elif found <= {int, float}:
             chosen[key] = float
@@ -129,7 +129,10 @@ def read_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     path = Path(path)
     if path.suffix.lower() == ".gexf":
         graph = nx.MultiDiGraph(nx.read_gexf(path, relabel=False))
-        found = re.search(rf"<description>{JSON_ATTRIBUTES}=([^<]*)</description>", path.read_text(encoding="utf-8", errors="replace")[:4096])
+        found = re.search(
+            rf"<description>{JSON_ATTRIBUTES}=([^<]*)</description>",
+            path.read_text(encoding="utf-8", errors="replace")[:4096],
+        )
         graph.graph[JSON_ATTRIBUTES] = found.group(1) if found else ""
     else:
         graph = nx.read_graphml(path, force_multigraph=True)

@@ -12,7 +12,7 @@ import orjson
 
 from graphinv.store import CaseFile
 
-__all__ = ["write_jsonl", "write_lines", "jsonl_lines"]
+__all__ = ["jsonl_lines", "write_jsonl", "write_lines"]
 
 
 def jsonl_lines(case: CaseFile) -> Iterator[bytes]:
@@ -33,7 +33,9 @@ def write_jsonl(case: str | os.PathLike[str], output: str | os.PathLike[str] | I
 
 
 def write_lines(
-    case: str | os.PathLike[str], output: str | os.PathLike[str] | IO[bytes], lines: Callable[[CaseFile], Iterable[bytes]]
+    case: str | os.PathLike[str],
+    output: str | os.PathLike[str] | IO[bytes],
+    lines: Callable[[CaseFile], Iterable[bytes]],
 ) -> int:
     """Write what ``lines`` makes of the case to a path, ``-`` or a binary stream; a path is
     written to a temporary name first and renamed, so a reader never sees half a file."""
