@@ -1,4 +1,4 @@
-"""GraphML and GEXF export (``--format graphml|gexf``) for Gephi, yEd and networkx.
+r"""GraphML and GEXF export (``--format graphml|gexf``) for Gephi, yEd and networkx.
 
 Both formats hold only scalar attributes, so list and object values (``flags``, ``sources``,
 ``aliases``, ``share_history``, ...) are written as JSON text, and the graph attribute
@@ -6,6 +6,12 @@ Both formats hold only scalar attributes, so list and object values (``flags``, 
 decodes them. Each attribute has one type across the file (a column of mixed numbers and text is
 written as text). Nodes carry ``label`` (the name, which Gephi shows) and ``kind``; edges carry
 ``rel`` (also as ``label``) and their properties; the edge key is the relationship type.
+
+XML 1.0 cannot hold some characters even escaped (C0 controls such as Excel's in-cell line break
+``\x0b``, U+FFFE, U+FFFF, lone surrogates), and a parser turns a carriage return in element text
+into a line feed. Each such character is written as the text ``\uXXXX`` (its code point in
+hex), and a backslash that comes before ``u`` as ``\u005c``, so :func:`read_graph` turns every
+``\uXXXX`` back and a round trip is lossless.
 """
 
 from __future__ import annotations
@@ -26,6 +32,16 @@ __all__ = ["JSON_ATTRIBUTES", "read_graph", "to_simple_graph", "write_gexf", "wr
 
 JSON_ATTRIBUTES = "json_attributes"
 _SKIP_EDGE = frozenset({"source", "target"})
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|\\(?=u)")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _xml_text(text: str) -> str:
+    return _UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), text)
 
 
 def _columns(rows: list[dict[str, Any]], skip: frozenset[str] = frozenset()) -> tuple[dict[str, type], set[str]]:
@@ -55,16 +71,17 @@ def _columns(rows: list[dict[str, Any]], skip: frozenset[str] = frozenset()) -> 
 
 def _cell(value: Any, kind: type) -> Any:
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _xml_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
     if kind is str:
-        return value if isinstance(value, str) else json.dumps(value)
+        return _xml_text(value if isinstance(value, str) else json.dumps(value))
     if kind is float:
         return float(value)
     return value
 
 
 def to_simple_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """The projected graph with every attribute a scalar of one type per attribute name."""
+    """The projected graph with every attribute a scalar of one type per attribute name, and every
+    text as XML 1.0 can hold it."""
     node_rows = [attrs for _, attrs in graph.nodes(data=True)]
     edge_rows = [attrs for _, _, attrs in graph.edges(data=True)]
     node_types, node_json = _columns(node_rows)
@@ -73,15 +90,15 @@ def to_simple_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     out.graph[JSON_ATTRIBUTES] = ",".join(sorted(node_json | edge_json))
     for key in ("case", "case_id", "version"):
         if key in graph.graph:
-            out.graph[key] = str(graph.graph[key])
+            out.graph[key] = _xml_text(str(graph.graph[key]))
     for node_id, attrs in graph.nodes(data=True):
         row = {k: _cell(v, node_types[k]) for k, v in attrs.items() if v is not None and k in node_types}
-        row.setdefault("label", str(attrs.get("name") or node_id))
-        out.add_node(node_id, **row)
+        row.setdefault("label", _xml_text(str(attrs.get("name") or node_id)))
+        out.add_node(_xml_text(node_id), **row)
     for source, target, key, attrs in graph.edges(keys=True, data=True):
         row = {k: _cell(v, edge_types[k]) for k, v in attrs.items() if v is not None and k in edge_types}
         row.setdefault("label", key)
-        out.add_edge(source, target, key=key, **row)
+        out.add_edge(_xml_text(source), _xml_text(target), key=key, **row)
     return out
 
 
@@ -137,17 +154,24 @@ def read_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     else:
         graph = nx.read_graphml(path, force_multigraph=True)
     encoded = set(filter(None, str(graph.graph.get(JSON_ATTRIBUTES, "")).split(",")))
+    _decode(graph.graph, set())
     for _, attrs in graph.nodes(data=True):
         _decode(attrs, encoded)
     for _, _, attrs in graph.edges(data=True):
         _decode(attrs, encoded)
+    renamed = {node: _unescape(node) for node in graph if "\\u" in node}
+    if renamed:
+        nx.relabel_nodes(graph, renamed, copy=False)
     return graph
 
 
 def _decode(attrs: dict[str, Any], encoded: set[str]) -> None:
-    for key in encoded & set(attrs):
-        value = attrs[key]
-        if isinstance(value, str) and value[:1] in ("[", "{"):
+    for key, value in attrs.items():
+        if not isinstance(value, str):
+            continue
+        # The XML escapes are undone first: they apply to a JSON text as to any other.
+        attrs[key] = value = _unescape(value)
+        if key in encoded and value[:1] in ("[", "{"):
             try:
                 attrs[key] = json.loads(value)
             except ValueError:
