@@ -84,3 +84,30 @@ def test_cli_recognises_ftm_and_exports_valid_ftm(tmp_path: Path) -> None:
     assert {p.schema.name for p in proxies.values()} == {"Company", "Person", "Address", "Ownership", "Sanction"}
     assert proxies["c-1"].get("taxNumber") == ["QFN150312AB1"]  # FtM ids survive the round trip
     assert proxies["own-1"].get("owner") == ["p-1"] and proxies["own-1"].get("percentage") == ["60"]
+
+
+def test_every_exported_entity_keeps_its_provenance_in_a_property_of_its_schema(
+    tmp_path: Path, small_bundle: Path
+) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle], dataset="small")
+    out = tmp_path / "out.ftm.jsonl"
+    result = CliRunner().invoke(app, ["export", str(case), "--format", "ftm", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    entities = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    schemata = {e["schema"] for e in entities}
+    assert {"EconomicActivity", "Ownership", "Family", "Directorship", "BankAccount", "Sanction"} <= schemata
+    with CaseFile(case) as opened:
+        node_ids = {n["id"] for n in opened.nodes()}
+    for entity in entities:
+        strict = model.make_entity(entity["schema"])
+        for prop, values in entity["properties"].items():
+            strict.add(prop, values, cleaned=True)  # raises on a property the schema does not have
+        proxy = model.get_proxy(entity)  # drops such a property silently
+        text = " ".join(v for prop in ("notes", "summary", "description") for v in proxy.get(prop, quiet=True))
+        assert "source small:" in text, (entity["schema"], entity["properties"])
+        if entity["schema"] in ("Company", "Person", "Address", "BankAccount", "EconomicActivity"):
+            assert any(f"graphinv id {n}" in text for n in node_ids), entity
+    (shipment, *_) = [e for e in entities if e["schema"] == "EconomicActivity"]
+    proxy = model.get_proxy(shipment)
+    assert any(v.startswith("quantity_kg ") for v in proxy.get("description") + proxy.get("summary"))

@@ -3,7 +3,8 @@
 Nodes become Company/Person/Address/BankAccount/EconomicActivity entities (an entity read from FtM
 keeps its schema and id), links become Ownership/Directorship/Family/Associate entities, addresses
 and customs parties become the holder's ``addressEntity`` and the activity's ``receiver``/``sender``,
-and each watchlist flag becomes a Sanction. Writing needs no followthemoney installed; the tests
+and each watchlist flag becomes a Sanction. Each entity cites its source rows in ``notes``, or in
+``summary`` where its schema has no ``notes``. Writing needs no followthemoney installed; the tests
 check the output with it.
 """
 
@@ -30,6 +31,9 @@ _NODE_SCHEMA = {
     "Shipment": "EconomicActivity",
 }
 _PARTY_SCHEMATA = {"Company", "Organization", "LegalEntity", "PublicBody"}
+# In FtM 4.x only Thing's descendants have `notes`; the Interval ones (EconomicActivity, the links,
+# Sanction) have `summary` and `description` instead, and FtM drops an unknown property silently.
+_NOTES_SCHEMATA = _PARTY_SCHEMATA | {"Person", "Address", "BankAccount"}
 
 
 def _values(*values: Any) -> list[str]:
@@ -136,15 +140,20 @@ def ftm_entities(case: CaseFile) -> Iterator[dict[str, Any]]:
                 if node.get(k) is not None
             ]
             if details:
-                props["summary"] = ["; ".join(details)]
-        props["notes"] = notes
+                props["description"] = ["; ".join(details)]
+        if schema in _NOTES_SCHEMATA:
+            props["notes"] = notes
+        else:
+            props["summary"] = ["; ".join(notes)]
         yield {"id": entity_id, "schema": schema, "properties": props, "datasets": _datasets(node)}
         for name in node.get("flags") or []:
             reasons = [r for r in node.get("flag_reasons") or [] if r.startswith(name)]
+            # A flag's reason ends with the row that states it: "... [dataset:file:line]".
+            cited = [f"source {r.rsplit('[', 1)[1].rstrip(']')}" for r in reasons if "[" in r]
             yield {
                 "id": make_id("ftm-sanction", node["id"], name),
                 "schema": "Sanction",
-                "properties": _props(entity=entity_id, authority=name, reason=reasons),
+                "properties": _props(entity=entity_id, authority=name, reason=reasons, summary="; ".join(cited)),
                 "datasets": _datasets(node),
             }
     for link in links:
