@@ -1,7 +1,15 @@
 """graphinv: registries, owners, spouses, accounts, watchlists and customs records in one graph."""
 
 from graphinv.demo import DemoResult, fixture_dir, run_demo
-from graphinv.exc import CaseError, GraphinvError, MissingExtraError, RecordError, RefError, SourceError, StoreUnavailableError
+from graphinv.exc import (
+    CaseError,
+    GraphinvError,
+    MissingExtraError,
+    RecordError,
+    RefError,
+    SourceError,
+    StoreUnavailableError,
+)
 from graphinv.export import write_jsonl
 from graphinv.ingest import FileReport, IngestReport, StrictIngestError, adapters, ingest, register
 from graphinv.model import (

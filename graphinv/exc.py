@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 __all__ = [
-    "GraphinvError",
-    "RecordError",
-    "SourceError",
     "CaseError",
-    "RefError",
-    "StoreUnavailableError",
+    "GraphinvError",
     "MissingExtraError",
+    "RecordError",
+    "RefError",
+    "SourceError",
+    "StoreUnavailableError",
 ]
 
 

@@ -164,7 +164,9 @@ def neighbourhood(
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes!r}")
     seeds = tuple(dict.fromkeys(seeds))
-    hood = Neighbourhood(seeds=seeds, hops=hops, max_nodes=max_nodes, max_degree=max_degree, include_possible=include_possible)
+    hood = Neighbourhood(
+        seeds=seeds, hops=hops, max_nodes=max_nodes, max_degree=max_degree, include_possible=include_possible
+    )
     distance = hood.distance
     for seed in sorted(seeds, key=lambda n: _priority(graph, n))[:max_nodes]:
         distance[seed] = 0
@@ -241,7 +243,9 @@ def find_refs(graph: nx.MultiDiGraph, refs: Iterable[str]) -> tuple[str, ...]:
 # -- page data ------------------------------------------------------------------------------------
 
 # Node properties that the page shows in their own places (or never).
-_NODE_SKIP = frozenset({"id", "kind", "name", "flagged", "flags", "flag_reasons", "sources", "aliases", "merged_ids", "registered"})
+_NODE_SKIP = frozenset(
+    {"id", "kind", "name", "flagged", "flags", "flag_reasons", "sources", "aliases", "merged_ids", "registered"}
+)
 _LINK_SKIP = frozenset({"rel", "source", "target", "sources"})
 
 
@@ -286,7 +290,9 @@ def link_caption(attrs: dict[str, Any], shipment: dict[str, Any] | None = None) 
             raise LookupError(rel)
         known = _fields(rel)
         fields = {k: v for k, v in attrs.items() if k in known and k not in ("source", "target")}
-        caption = cls.model_construct(source=attrs.get("source", ""), target=attrs.get("target", ""), **fields).caption()
+        caption = cls.model_construct(
+            source=attrs.get("source", ""), target=attrs.get("target", ""), **fields
+        ).caption()
     except (LookupError, AttributeError, TypeError, ValueError):
         caption = rel.lower().replace("_", " ")
     if rel in ("IMPORTED", "EXPORTED") and shipment is not None:
@@ -480,8 +486,11 @@ def _json_for_script(data: Any) -> str:
     # JSON inside <script>: no "<", ">" or "&" may survive, or "</script>" in a name ends the block.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return (
-        text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
@@ -534,7 +543,7 @@ def page(data: dict[str, Any]) -> str:
     widget = graph_widget(data)
     title = html.escape(str(data.get("title") or "graphinv"))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp(widget.hashes())}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="graphinv">\n'

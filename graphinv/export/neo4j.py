@@ -177,7 +177,8 @@ class _Columns:
         text and numbers in a scalar column, which the csv module writes as ``_cell`` would (None
         as "", numbers by ``str``, which is ``repr`` for a float)."""
         return [
-            (i, kind) for i, (kinds, (_, kind)) in enumerate(zip(self.kinds.values(), self.columns(), strict=True))
+            (i, kind)
+            for i, (kinds, (_, kind)) in enumerate(zip(self.kinds.values(), self.columns(), strict=True))
             if not kinds <= {"string", "long", "double"} or kind.endswith("[]")
         ]
 
@@ -243,7 +244,9 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
                     for node in chunk:
                         label = node.get("kind")
                         if label not in NODE_KINDS:
-                            raise GraphinvError(f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}")
+                            raise GraphinvError(
+                                f"Node {node.get('id')!r} has kind {label!r}, not one of {', '.join(NODE_KINDS)}"
+                            )
                         row = neo4j_props(node)
                         node_cols.setdefault(label, _Columns({"id"})).add(row, clash)
                         spool(f"nodes-{label}").write(orjson.dumps(row) + b"\n")
@@ -258,23 +261,38 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
                             continue
                         props = neo4j_props(link, ("rel", "source", "target"))
                         link_cols.setdefault(rel, _Columns(set())).add(props, clash)
-                        spool(f"relationships-{rel}").write(orjson.dumps([link["source"], link["target"], props]) + b"\n")
+                        spool(f"relationships-{rel}").write(
+                            orjson.dumps([link["source"], link["target"], props]) + b"\n"
+                        )
                         links += 1
         finally:
             for handle in spools.values():
                 handle.close()
         delimiter = next((d for d in _DELIMITERS if d not in clash), None)
         if delimiter is None:
-            raise GraphinvError("Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv")
+            raise GraphinvError(
+                "Every array delimiter neo4j-admin could use occurs inside some list value; cannot write neo4j-csv"
+            )
         node_files = [
-            _write_csv(folder / f"nodes-{label}.csv", spool_dir / f"nodes-{label}.jsonl", ["id:ID", ":LABEL"],
-                       node_cols[label], delimiter, lambda row, label=label: ([row["id"], label], row))
+            _write_csv(
+                folder / f"nodes-{label}.csv",
+                spool_dir / f"nodes-{label}.jsonl",
+                ["id:ID", ":LABEL"],
+                node_cols[label],
+                delimiter,
+                lambda row, label=label: ([row["id"], label], row),
+            )
             for label in sorted(node_cols)
         ]
         link_files = [
-            _write_csv(folder / f"relationships-{rel}.csv", spool_dir / f"relationships-{rel}.jsonl",
-                       [":START_ID", ":END_ID", ":TYPE"], link_cols[rel], delimiter,
-                       lambda row, rel=rel: ([row[0], row[1], rel], row[2]))
+            _write_csv(
+                folder / f"relationships-{rel}.csv",
+                spool_dir / f"relationships-{rel}.jsonl",
+                [":START_ID", ":END_ID", ":TYPE"],
+                link_cols[rel],
+                delimiter,
+                lambda row, rel=rel: ([row[0], row[1], rel], row[2]),
+            )
             for rel in sorted(link_cols)
         ]
     finally:
@@ -283,8 +301,16 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
             opened.close()
     schema = folder / "schema.cypher"
     schema.write_text("".join(f"{statement};\n" for _, statement in schema_statements()), encoding="utf-8")
-    parts = ["neo4j-admin", "database", "import", "full", DEFAULT_DATABASE, "--overwrite-destination",
-             f"--array-delimiter={delimiter}", "--multiline-fields=true"]
+    parts = [
+        "neo4j-admin",
+        "database",
+        "import",
+        "full",
+        DEFAULT_DATABASE,
+        "--overwrite-destination",
+        f"--array-delimiter={delimiter}",
+        "--multiline-fields=true",
+    ]
     parts += [f"--nodes={p}" for p in node_files] + [f"--relationships={p}" for p in link_files]
     command = " ".join(shlex.quote(p) for p in parts)
     return CsvExport(
