@@ -8,16 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, write_csv
 from typer.testing import CliRunner
 
-from conftest import REPO, write_csv
 from graphinv.cli import app
 
 runner = CliRunner()
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graphinv", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "graphinv", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 def test_demo_builds_the_fixture_case_and_summarises_it(tmp_path: Path) -> None:
@@ -32,8 +34,16 @@ def test_demo_builds_the_fixture_case_and_summarises_it(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "precursor-case.graphinv").exists()
     # The headline findings of fixtures/README.md: the five new 4-piperidone importers, the two
     # ring buildings among the shared addresses, and both pages written.
-    new_importers = result.stdout[result.stdout.index("New importers of 4-piperidone"):result.stdout.index("Top of the risk")]
-    assert [b for b in ("C014", "C081", "C037", "C052", "C068") if b in new_importers] == ["C014", "C081", "C037", "C052", "C068"]
+    new_importers = result.stdout[
+        result.stdout.index("New importers of 4-piperidone") : result.stdout.index("Top of the risk")
+    ]
+    assert [b for b in ("C014", "C081", "C037", "C052", "C068") if b in new_importers] == [
+        "C014",
+        "C081",
+        "C037",
+        "C052",
+        "C068",
+    ]
     assert "C006" not in new_importers and "C027" not in new_importers
     assert "Calle Marinos 233" in result.stdout and "Calle Cedro 14" in result.stdout
     assert (tmp_path / "demo" / "explore.html").stat().st_size > 100_000
@@ -43,7 +53,11 @@ def test_demo_builds_the_fixture_case_and_summarises_it(tmp_path: Path) -> None:
 
 
 def test_bad_rows_are_reported_with_location_and_strict_fails(tmp_path: Path, small_bundle: Path) -> None:
-    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "60"], ["P1", "C404", "5"]])
+    write_csv(
+        small_bundle / "ownership.csv",
+        ["owner_id", "company_id", "share_pct"],
+        [["P1", "C1", "60"], ["P1", "C404", "5"]],
+    )
     case = tmp_path / "case.graphinv"
     strict = run("ingest", str(case), str(small_bundle), "--strict")
     assert strict.returncode == 1
