@@ -6,6 +6,7 @@ __all__ = [
     "CaseError",
     "GraphinvError",
     "MissingExtraError",
+    "OutputError",
     "RecordError",
     "RefError",
     "SourceError",
@@ -44,3 +45,7 @@ class StoreUnavailableError(GraphinvError):
 
 class MissingExtraError(GraphinvError):
     """An optional dependency needed by this command is not installed."""
+
+
+class OutputError(GraphinvError):
+    """An output file or folder cannot be written (no such folder, a folder where a file goes): give another path."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO, write_csv
 from typer.testing import CliRunner
 
+from graphinv import CaseFile, GraphinvError, ingest
 from graphinv.cli import app
+from graphinv.export.jsonl import write_lines
 
 runner = CliRunner()
 
@@ -99,3 +102,66 @@ def test_readme_first_screen_gives_both_setup_commands() -> None:
     assert "bash .ci/run" in first_screen
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/python -m pytest" in ci and ".venv/bin/python -m pytest" in first_screen
+
+
+@pytest.mark.parametrize("format", ["jsonl", "ftm", "graphml", "gexf"])
+def test_export_to_a_path_it_cannot_write_says_so_in_one_line_and_leaves_nothing_behind(
+    tmp_path: Path, small_bundle: Path, format: str
+) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    (tmp_path / "out").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    before = sorted(tmp_path.rglob("*"))
+    expected = {
+        f"missing/x.{format}": f"no such folder {str(tmp_path / 'missing')!r}; create it or give another path",
+        "out": "it is a folder; give a file path (a name inside it, or another path)",
+        f"a-file/x.{format}": f"{str(tmp_path / 'a-file')!r} is a file, not a folder; give another path",
+    }
+    for output, fix in expected.items():
+        target = str(tmp_path / output)
+        result = runner.invoke(app, ["export", str(case), "--format", format, "-o", target])
+        assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.exception
+        assert result.stderr == f"error: Cannot write {target!r}: {fix}\n"
+        assert sorted(tmp_path.rglob("*")) == before, output  # no temporary file, no half a file
+    good = runner.invoke(app, ["export", str(case), "--format", format, "-o", str(tmp_path / "out" / "x")])
+    assert good.exit_code == 0 and (tmp_path / "out" / "x").stat().st_size > 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["x"]
+
+
+def test_pages_and_neo4j_csv_to_a_path_they_cannot_write_say_so_and_leave_nothing_behind(
+    tmp_path: Path, small_bundle: Path
+) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+    (tmp_path / "out").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    before = sorted(tmp_path.rglob("*"))
+    commands = [
+        (["explore", str(case), "--around", "C1", "-o", str(tmp_path / "out")], "it is a folder; give a file path"),
+        (["report", str(case), "-o", str(tmp_path / "out")], "it is a folder; give a file path"),
+        (["report", str(case), "-o", str(tmp_path / "a-file" / "r.html")], "'a-file' is not"),
+        (["export", str(case), "--format", "neo4j-csv", "-o", str(tmp_path / "a-file" / "csv")], "'a-file' is not"),
+    ]
+    for args, fix in commands:
+        result = runner.invoke(app, args)
+        assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.exception
+        assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert fix.replace("'a-file' is not", f"{str(tmp_path / 'a-file')!r} is a file, not a folder") in result.stderr
+        assert sorted(tmp_path.rglob("*")) == before, args
+    # Pages make the folders they go in, as before.
+    made = runner.invoke(app, ["report", str(case), "-o", str(tmp_path / "new" / "report.html")])
+    assert made.exit_code == 0 and [p.name for p in (tmp_path / "new").iterdir()] == ["report.html"]
+
+
+def test_an_export_that_fails_half_way_leaves_no_file_behind(tmp_path: Path, small_bundle: Path) -> None:
+    case = tmp_path / "case.graphinv"
+    ingest(case, [small_bundle])
+
+    def lines(opened: CaseFile) -> Iterator[bytes]:
+        yield b"{}\n"
+        raise GraphinvError("the case went away")
+
+    with pytest.raises(GraphinvError, match="went away"):
+        write_lines(case, tmp_path / "x.jsonl", lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.graphinv", "small"]

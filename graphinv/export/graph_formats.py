@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import networkx as nx
 
+from graphinv.export.files import write_file
 from graphinv.store import CaseFile, project
 
 __all__ = ["JSON_ATTRIBUTES", "read_graph", "to_simple_graph", "write_gexf", "write_graphml"]
@@ -112,11 +113,7 @@ def _write(case: str | os.PathLike[str], output: str | os.PathLike[str] | IO[byt
     if not isinstance(output, (str, os.PathLike)):
         writer(graph, output)
         return count
-    target = Path(output)
-    tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        writer(graph, handle)
-    os.replace(tmp, target)
+    write_file(output, lambda handle: writer(graph, handle))
     return count
 
 

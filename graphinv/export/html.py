@@ -29,6 +29,7 @@ from typing import Any
 import networkx as nx
 
 from graphinv.exc import MissingExtraError, RefError
+from graphinv.export.files import write_file
 from graphinv.model import LINK_KINDS, NODE_KINDS
 from graphinv.store import CaseFile, load_graph
 from graphinv.store.refs import RefIndex
@@ -557,12 +558,8 @@ def page(data: dict[str, Any]) -> str:
 
 def write_text(output: str | os.PathLike[str], text: str) -> Path:
     """Write a file whole or not at all (a half-written page is worse than none)."""
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    write_file(output, lambda handle: handle.write(text.encode("utf-8")), make_folder=True)
+    return Path(output)
 
 
 def _graph_of(case_or_graph: str | os.PathLike[str] | CaseFile | nx.MultiDiGraph) -> nx.MultiDiGraph:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
+from graphinv.export.files import write_file
 from graphinv.store import CaseFile
 
 __all__ = ["jsonl_lines", "write_jsonl", "write_lines"]
@@ -38,18 +38,13 @@ def write_lines(
     lines: Callable[[CaseFile], Iterable[bytes]],
 ) -> int:
     """Write what ``lines`` makes of the case to a path, ``-`` or a binary stream; a path is
-    written to a temporary name first and renamed, so a reader never sees half a file."""
+    written whole or not at all (:func:`~graphinv.export.files.write_file`)."""
     with CaseFile(case) as opened:
         if output == "-":
             return _dump(lines(opened), sys.stdout.buffer)
         if not isinstance(output, (str, os.PathLike)):
             return _dump(lines(opened), output)
-        target = Path(output)
-        tmp = target.with_name(target.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            count = _dump(lines(opened), handle)
-        os.replace(tmp, target)
-        return count
+        return write_file(output, lambda handle: _dump(lines(opened), handle))
 
 
 def _dump(lines: Iterable[bytes], handle: IO[bytes] | Any) -> int:

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from graphinv.exc import GraphinvError
+from graphinv.exc import GraphinvError, OutputError
+from graphinv.export.files import ensure_folder
 from graphinv.model import LINK_KINDS, NODE_KINDS
 from graphinv.playbooks import case_stream
 from graphinv.store.casefile import CaseFile
@@ -222,10 +223,13 @@ def write_neo4j_csv(case: str | os.PathLike[str] | CaseFile, out_dir: str | os.P
     """
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
-        raise GraphinvError(f"{str(folder)!r} is a file; neo4j-csv writes a folder of CSV files: give a folder path")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise OutputError(f"{str(folder)!r} is a file; neo4j-csv writes a folder of CSV files: give a folder path")
+    ensure_folder(folder, create=True, writing=folder)
+    try:
+        spool_dir = Path(tempfile.mkdtemp(prefix=".spool-", dir=folder))
+    except OSError as exc:
+        raise OutputError(f"Cannot write in {str(folder)!r}: {exc.strerror}; give another folder") from exc
     opened = case if isinstance(case, CaseFile) else CaseFile(case)
-    spool_dir = Path(tempfile.mkdtemp(prefix=".spool-", dir=folder))
     try:
         node_cols: dict[str, _Columns] = {}
         link_cols: dict[str, _Columns] = {}
