@@ -147,3 +147,37 @@ def test_shipped_mappings_parse(name: str) -> None:
 
     mapping = load_mapping(Path(__file__).resolve().parents[1] / "fixtures" / "mappings" / name)
     assert mapping.sections and all(s.targets for s in mapping.sections)
+
+
+FIRMS = """\
+name: firmas
+targets:
+  - kind: companies
+    columns: {id: id, name: name}
+  - kind: ownership
+    when: {column: owner, empty: false}
+    columns: {owner_id: owner, company_id: id, share_pct: {column: share, share: percent}}
+"""
+
+
+def test_a_bad_byte_rejects_its_own_line_and_no_other(tmp_path: Path) -> None:
+    # 399 rows of ~60 bytes: the bad byte sits far past the decoder's first 8 KB chunk.
+    lines = [b"id,name,owner,share"]
+    for i in range(1, 400):
+        name = b"Compa\xf1\xeda 300" if i == 300 else b"Empresa Numero %d Sociedad Anonima de Capital Variable" % i
+        lines.append(b"%d,%s,%s,10" % (i, name, b"1" if i > 1 else b""))
+    data = tmp_path / "firms.csv"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    mapping = tmp_path / "firmas.yml"
+    mapping.write_text(FIRMS, encoding="utf-8")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [data], mapping=mapping, dataset="firmas")
+    assert (report.files[0].read, report.files[0].kept, report.rejected_total) == (399, 398, 1)
+    (message,) = report.rejections
+    assert message.startswith("firms.csv:301: name: bytes that are not UTF-8: b'Compa\\xf1\\xeda 300'; ")
+    assert "encoding: latin-1" in message
+    with CaseFile(case) as opened:
+        firms = {n["bundle_id"]: n for n in opened.nodes() if n["kind"] == "Company"}
+        sources = {l["sources"][0] for l in opened.links() if l["rel"] == "OWNS"}
+    assert len(firms) == 398 and "300" not in firms and firms["399"]["name"].startswith("Empresa Numero 399 ")
+    assert "firmas:firms.csv:400" in sources and "firmas:firms.csv:301" not in sources

@@ -9,6 +9,7 @@ name its line; errors in a row name the foreign column and the mapping line that
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import fnmatch
@@ -307,13 +308,18 @@ def _section(path: Path, index: int, raw: Any) -> FileSection:
         delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
         if len(delimiter) != 1:
             raise _fail(path, raw.key_lines["delimiter"], f"delimiter {raw['delimiter']!r} must be one character (or 'tab')")
+    encoding = str(raw.get("encoding", "utf-8-sig"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise _fail(path, raw.key_lines["encoding"], f"unknown encoding {encoding!r} (utf-8, latin-1, ...)") from None
     return FileSection(
         index=index,
         line=raw.line,
         match=str(raw["match"]) if raw.get("match") else None,
         format=fmt,
         delimiter=delimiter,
-        encoding=str(raw.get("encoding", "utf-8-sig")),
+        encoding=encoding,
         sheet=str(raw["sheet"]) if raw.get("sheet") is not None else None,
         header_row=int(raw.get("header_row", 1)),
         records=str(raw["records"]) if raw.get("records") else None,
@@ -602,19 +608,21 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
         handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    # A strict decoder fails a whole chunk of the file on one stray byte, and every row in the
+    # chunk with it; escaped, the byte stays in its own row, which is rejected alone below.
+    text = io.TextIOWrapper(handle, encoding=section.encoding, errors="surrogateescape", newline="")
+    reader = csv.reader(text, delimiter=section.delimiter)
     try:
-        text = io.TextIOWrapper(handle, encoding=section.encoding, errors="strict", newline="")
-        reader = csv.reader(text, delimiter=section.delimiter)
-        try:
-            for _ in range(section.header_row - 1):
-                next(reader)
-            header = next(reader)
-        except StopIteration:
-            handle.close()
-            raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
-    except (UnicodeDecodeError, LookupError) as exc:
+        for _ in range(section.header_row - 1):
+            next(reader)
+        header = next(reader)
+    except StopIteration:
         handle.close()
-        raise SourceError(f"{path.name}: cannot read as {section.encoding} ({exc}); set 'encoding:' in the mapping") from exc
+        raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
+    bad = next((h for h in header if not _decoded(h)), None)
+    if bad is not None:
+        handle.close()
+        raise SourceError(f"{path.name}:{reader.line_num}: the header has {_undecodable(bad, section.encoding)}")
     columns = _unique_header(header)
 
     def rows() -> Iterator[Row]:
@@ -626,7 +634,7 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                     fields = next(reader)
                 except StopIteration:
                     break
-                except (csv.Error, UnicodeDecodeError) as exc:
+                except csv.Error as exc:
                     line, last = last + 1, reader.line_num
                     yield Row(line, {}, [], RecordError("*", f"cannot read the row ({exc})"))
                     continue
@@ -636,6 +644,10 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 if len(fields) != len(columns):
                     yield Row(line, {}, fields, RecordError("*", f"expected {len(columns)} columns as in the header, found {len(fields)}"))
                     continue
+                if not _decoded("".join(fields)):
+                    column, value = next((c, v) for c, v in zip(columns, fields) if not _decoded(v))
+                    yield Row(line, {}, fields, RecordError(column, _undecodable(value, section.encoding)))
+                    continue
                 yield Row(line, dict(zip(columns, fields)), fields)
                 seen += 1
                 if progress is not None and seen % 2000 == 0:
@@ -644,6 +656,25 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 progress(path.stat().st_size)
 
     return columns, rows()
+
+
+def _decoded(text: str) -> bool:
+    """Whether the text holds no byte that the file's encoding could not decode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _undecodable(value: str, encoding: str) -> str:
+    codec = codecs.lookup(encoding).name
+    name = "UTF-8" if codec.startswith("utf-8") else codec
+    shown = value.encode("utf-8" if codec == "utf-8-sig" else codec, "surrogateescape")
+    return (
+        f"bytes that are not {name}: {shown!r}; set the file's encoding in the mapping "
+        f"(encoding: latin-1, cp1252, ...), or save the file as {name}"
+    )
 
 
 def _cell_text(value: Any) -> str:
