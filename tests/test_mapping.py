@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_csv
-from graphinv import CaseFile, SourceError, ingest
+from graphinv import CaseFile, SourceError, StrictIngestError, ingest
 
 REGISTER = """\
 name: registro
@@ -181,3 +181,24 @@ def test_a_bad_byte_rejects_its_own_line_and_no_other(tmp_path: Path) -> None:
         sources = {l["sources"][0] for l in opened.links() if l["rel"] == "OWNS"}
     assert len(firms) == 398 and "300" not in firms and firms["399"]["name"].startswith("Empresa Numero 399 ")
     assert "firmas:firms.csv:400" in sources and "firmas:firms.csv:301" not in sources
+
+
+def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_its_raw_text(tmp_path: Path) -> None:
+    data = tmp_path / "firms.csv"
+    text = 'id,name,sector\nC0,Cero,Retail\nC1,Alfa,"Chemicals\nC2,Beta,Retail\nC3,Gamma,Retail\n'
+    data.write_text(text, encoding="utf-8")
+    mapping = tmp_path / "firmas.yml"
+    mapping.write_text("targets:\n- kind: companies\n  columns: {id: id, name: name, sector: sector}\n")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [data], mapping=mapping)
+    assert (report.files[0].read, report.files[0].kept, report.rejected_total) == (2, 1, 1)
+    assert report.rejections == [
+        "firms.csv:3: sector: a quoted field opened in this row is never closed, "
+        "so the rest of the file (lines 4-5) is inside it; close the quote"
+    ]
+    with CaseFile(case) as opened:
+        assert [n["bundle_id"] for n in opened.nodes() if n["kind"] == "Company"] == ["C0"]
+        (rejected,) = opened.rejections()
+    assert rejected.raw == 'C1,Alfa,"Chemicals\nC2,Beta,Retail\nC3,Gamma,Retail\n"'
+    with pytest.raises(StrictIngestError, match="firms.csv:3: sector: a quoted field"):
+        ingest(tmp_path / "strict.graphinv", [data], mapping=mapping, strict=True)

@@ -611,7 +611,16 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
     # A strict decoder fails a whole chunk of the file on one stray byte, and every row in the
     # chunk with it; escaped, the byte stays in its own row, which is rejected alone below.
     text = io.TextIOWrapper(handle, encoding=section.encoding, errors="surrogateescape", newline="")
-    reader = csv.reader(text, delimiter=section.delimiter)
+    ended = False
+
+    def lines() -> Iterator[str]:
+        # csv takes the end of the file inside a quoted field as the field's end; that only ever
+        # happens while the reader asks for a line past the last, so this flag marks that row.
+        nonlocal ended
+        yield from text
+        ended = True
+
+    reader = csv.reader(lines(), delimiter=section.delimiter)
     try:
         for _ in range(section.header_row - 1):
             next(reader)
@@ -619,6 +628,9 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
     except StopIteration:
         handle.close()
         raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
+    if ended:
+        handle.close()
+        raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
     bad = next((h for h in header if not _decoded(h)), None)
     if bad is not None:
         handle.close()
@@ -639,6 +651,9 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                     yield Row(line, {}, [], RecordError("*", f"cannot read the row ({exc})"))
                     continue
                 line, last = last + 1, reader.line_num
+                if ended:
+                    yield Row(line, {}, fields, _unclosed(columns, fields, line, last))
+                    continue
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
                 if len(fields) != len(columns):
@@ -656,6 +671,13 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 progress(path.stat().st_size)
 
     return columns, rows()
+
+
+def _unclosed(columns: list[str], fields: list[str], line: int, last: int) -> RecordError:
+    column = columns[len(fields) - 1] if len(fields) <= len(columns) else "*"
+    span = f"line {last}" if last == line + 1 else f"lines {line + 1}-{last}"
+    rest = f", so the rest of the file ({span}) is inside it" if last > line else ""
+    return RecordError(column, f"a quoted field opened in this row is never closed{rest}; close the quote")
 
 
 def _decoded(text: str) -> bool:
