@@ -202,3 +202,28 @@ def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_its_raw_text
     assert rejected.raw == 'C1,Alfa,"Chemicals\nC2,Beta,Retail\nC3,Gamma,Retail\n"'
     with pytest.raises(StrictIngestError, match="firms.csv:3: sector: a quoted field"):
         ingest(tmp_path / "strict.graphinv", [data], mapping=mapping, strict=True)
+
+
+def test_excel_dates_out_of_range_are_rejected_and_a_bare_year_stays_a_year(tmp_path: Path) -> None:
+    data = tmp_path / "firms.csv"
+    rows = [["C1", "43101"], ["C2", "3000000"], ["C3", "inf"], ["C4", "2019"], ["C5", "12/03/2015"], ["C6", "0"]]
+    data.write_text("id,alta\n" + "".join(f"{i},{alta}\n" for i, alta in rows), encoding="utf-8")
+    mapping = tmp_path / "firmas.yml"
+    mapping.write_text(
+        "targets:\n- kind: companies\n  columns:\n    id: id\n    name: id\n"
+        '    incorporation_date: {column: alta, date: ["%d/%m/%Y", excel]}\n',
+        encoding="utf-8",
+    )
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [data], mapping=mapping)
+    fits = "does not match '%d/%m/%Y' or 'excel'"
+    excel = f"{fits} (an Excel serial is a day number from 1 to 2958465)"
+    where = "(companies.incorporation_date, mapping firmas.yml:6)"
+    assert report.rejections == [
+        f"firms.csv:3: alta: date '3000000' {excel} {where}",
+        f"firms.csv:4: alta: date 'inf' {fits} {where}",
+        f"firms.csv:7: alta: date '0' {excel} {where}",
+    ]
+    with CaseFile(case) as opened:
+        dates = {n["bundle_id"]: n.get("incorporation_date") for n in opened.nodes() if n["kind"] == "Company"}
+    assert dates == {"C1": "2018-01-01", "C4": "2019", "C5": "2015-03-12"}

@@ -544,6 +544,9 @@ def _fraction(text: str, where: str) -> str:
 
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_LAST = 2958465  # 9999-12-31, Excel's last day
+_EXCEL_SERIAL = re.compile(r"\d+(\.\d+)?")
+_YEAR = re.compile(r"[12]\d{3}")
 
 
 def _date(text: str, formats: list[str], where: str) -> str:
@@ -555,18 +558,23 @@ def _date(text: str, formats: list[str], where: str) -> str:
             except ValueError:
                 continue
         if fmt == "excel":
-            try:
-                serial = float(text)
-            except ValueError:
+            if _YEAR.fullmatch(text):
+                # A bare year (which the model keeps as a vague date) is far likelier in a register
+                # than an Excel day of 1902-1908.
+                return text
+            if not _EXCEL_SERIAL.fullmatch(text) or not 1 <= float(text) <= _EXCEL_LAST:
                 continue
             # Excel's day 60 is the 29 February 1900 that never was; serials from 61 on are right
             # with the 1899-12-30 epoch, which is what every spreadsheet export relies on.
-            return (_EXCEL_EPOCH + dt.timedelta(days=int(serial))).isoformat()
+            return (_EXCEL_EPOCH + dt.timedelta(days=int(float(text)))).isoformat()
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ValueError(f"date {text!r} does not match {' or '.join(repr(f) for f in formats)}")
+    hint = ""
+    if "excel" in formats and _EXCEL_SERIAL.fullmatch(text):
+        hint = f" (an Excel serial is a day number from 1 to {_EXCEL_LAST})"
+    raise ValueError(f"date {text!r} does not match {' or '.join(repr(f) for f in formats)}{hint}")
 
 
 def _tidy(text: str) -> str:
