@@ -227,3 +227,48 @@ def test_excel_dates_out_of_range_are_rejected_and_a_bare_year_stays_a_year(tmp_
     with CaseFile(case) as opened:
         dates = {n["bundle_id"]: n.get("incorporation_date") for n in opened.nodes() if n["kind"] == "Company"}
     assert dates == {"C1": "2018-01-01", "C4": "2019", "C5": "2015-03-12"}
+
+
+@pytest.mark.parametrize(
+    ("decimal", "cells", "bad"),
+    [
+        (",", ["1.234.567,5", "12,5", "1 234,5", "-1.234", "7%"], "a decimal comma: '12.5' (a dot only separates"),
+        (".", ["1,234,567.5", "12.5", "1 234.5", "-1,234", "7%"], "a decimal point: '1,5' (a comma only separates"),
+    ],
+)
+def test_a_decimal_mark_never_takes_the_other_mark_for_thousands_unless_it_groups_three_digits(
+    tmp_path: Path, decimal: str, cells: list[str], bad: str
+) -> None:
+    bad_cell = "12.5" if decimal == "," else "1,5"
+    data = tmp_path / "firms.csv"
+    write_csv(data, ["id", "capital"], [[f"C{i}", cell] for i, cell in enumerate([*cells, bad_cell])])
+    mapping = tmp_path / "firmas.yml"
+    capital = f"{{column: capital, decimal: '{decimal}'}}"
+    mapping.write_text(f"targets:\n- kind: companies\n  columns: {{id: id, name: id, capital: {capital}}}\n")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [data], mapping=mapping)
+    (message,) = report.rejections
+    assert message.startswith(f"firms.csv:7: capital: not a number with {bad}")
+    with CaseFile(case) as opened:
+        capital = {n["bundle_id"]: n["capital"] for n in opened.nodes() if n["kind"] == "Company"}
+    assert capital == {"C0": "1234567.5", "C1": "12.5", "C2": "1234.5", "C3": "-1234", "C4": "7%"}
+
+
+def test_shares_keep_every_digit_they_were_given(tmp_path: Path) -> None:
+    data = tmp_path / "firms.csv"
+    write_csv(data, ["id", "owner", "pct", "frac"], [["C1", "C2", "33.33333333", "0.3333333333"]])
+    mapping = tmp_path / "firmas.yml"
+    mapping.write_text(
+        "targets:\n"
+        "- kind: companies\n  columns: {id: id, name: id}\n"
+        "- kind: companies\n  columns: {id: owner, name: owner}\n"
+        "- kind: ownership\n  columns: {owner_id: owner, company_id: id, share_pct: {column: pct, share: percent}}\n"
+        "- kind: ownership\n  columns:\n    owner_id: id\n    company_id: owner\n"
+        "    share_pct: {column: frac, share: fraction}\n",
+        encoding="utf-8",
+    )
+    case = tmp_path / "case.graphinv"
+    assert ingest(case, [data], mapping=mapping).rejected_total == 0
+    with CaseFile(case) as opened:
+        shares = sorted(l["share_pct"] for l in opened.links() if l["rel"] == "OWNS")
+    assert shares == [33.33333333, 33.33333333]

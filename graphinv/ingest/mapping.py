@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import decimal
 import fnmatch
 import hashlib
 import io
@@ -490,7 +491,7 @@ def _transform(path: Path, name: str, key: str, arg: Any, line: int) -> Callable
     if key == "decimal":
         if arg not in (",", "."):
             raise _fail(path, line, f"column {name}: decimal is ',' (1.234,5) or '.' (1,234.5)")
-        return _decimal_comma if arg == "," else _decimal_point
+        return lambda text: _decimal(text, arg)
     if key == "share":
         if arg not in ("percent", "fraction"):
             raise _fail(path, line, f"column {name}: share is 'percent' (35 or 35%) or 'fraction' (0.35)")
@@ -508,39 +509,53 @@ def _fold_key(text: str) -> str:
     return fold(text)
 
 
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+def _grouped(point: str, thousands: str) -> re.Pattern[str]:
+    """A number whose thousands mark (or a space) only ever separates groups of three digits."""
+    groups = rf"\d{{1,3}}(?P<sep>[{re.escape(thousands)}\s])\d{{3}}((?P=sep)\d{{3}})*"
+    return re.compile(rf"[+-]?({groups}|\d+)({re.escape(point)}\d+)?")
 
 
-def _decimal_comma(text: str) -> str:
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(".", "").replace(",", ".")
-    if not _NUMBER.match(cleaned.removesuffix("%")):
-        raise ValueError(f"not a number with a decimal comma: {text!r}")
-    return cleaned
+#: Per decimal mark: its name, the thousands mark, that mark's name, an example.
+_DECIMAL_MARKS = {",": ("comma", ".", "a dot", "1.234.567,5"), ".": ("point", ",", "a comma", "1,234,567.5")}
+_GROUPED = {point: _grouped(point, marks[1]) for point, marks in _DECIMAL_MARKS.items()}
 
 
-def _decimal_point(text: str) -> str:
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", "")
-    if not _NUMBER.match(cleaned.removesuffix("%")):
+def _decimal(text: str, point: str) -> str:
+    """The number with a '.' decimal point and no thousands marks. A mark between other than three
+    digits is not a thousands mark (12.5 is not 125), so the value is refused, never guessed."""
+    name, thousands, other, example = _DECIMAL_MARKS[point]
+    number = text.removesuffix("%").strip()
+    if not _GROUPED[point].fullmatch(number):
+        hint = ""
+        if thousands in number:
+            hint = f" ({other} only separates thousands, as in {example}; if it is the decimal mark, "
+            hint += f"set decimal: '{thousands}')"
+        raise ValueError(f"not a number with a decimal {name}: {text!r}{hint}")
+    kept = "".join(c for c in number if c.isdigit() or c in "+-" or c == point).replace(point, ".")
+    return kept + "%" if text.endswith("%") else kept
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _number(text: str) -> str:
+    number = text.strip().removesuffix("%").strip()
+    if not _PLAIN_NUMBER.fullmatch(number):
         raise ValueError(f"not a number: {text!r}")
-    return cleaned
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text.strip().removesuffix("%").strip())
-    except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
+    return number
 
 
 def _percent(text: str) -> str:
-    return f"{_number(text):g}"
+    # As written: formatting a float would round it (33.33333333 became 33.3333).
+    return _number(text)
 
 
 def _fraction(text: str, where: str) -> str:
-    value = _number(text)
+    value = decimal.Decimal(_number(text))
     if value > 1:
         raise ValueError(f"share {text!r} is over 1, so it is not a fraction; set 'share: percent'")
-    return f"{round(value * 100, 9):g}"
+    # Decimal arithmetic: 0.35 * 100 is exactly 35, and no digit of the fraction is lost.
+    return format((value * 100).normalize(), "f")
 
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
