@@ -272,3 +272,21 @@ def test_shares_keep_every_digit_they_were_given(tmp_path: Path) -> None:
     with CaseFile(case) as opened:
         shares = sorted(l["share_pct"] for l in opened.links() if l["rel"] == "OWNS")
     assert shares == [33.33333333, 33.33333333]
+
+
+def test_a_lookup_table_with_an_unreadable_row_stops_the_run(tmp_path: Path) -> None:
+    # A lookup row read past in silence would leave every data row that needs it without its value.
+    (tmp_path / "firms.csv").write_text("id,sector_code\nC1,01\nC2,02\n", encoding="utf-8")
+    (tmp_path / "sectors.csv").write_bytes(b"code,label\n01,Mining\n02,Miner\xeda\n")
+    mapping = tmp_path / "firmas.yml"
+    mapping.write_text(
+        "lookups:\n  sector: {file: sectors.csv, key: code, value: label}\n"
+        "targets:\n- kind: companies\n"
+        "  columns: {id: id, name: id, industry: {lookup: {table: sector, column: sector_code}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError) as caught:
+        ingest(tmp_path / "case.graphinv", [tmp_path / "firms.csv"], mapping=mapping)
+    assert str(caught.value).startswith(
+        "mapping firmas.yml:2: lookup 'sector': sectors.csv:3: label: bytes that are not UTF-8: b'Miner\\xeda'; "
+    )

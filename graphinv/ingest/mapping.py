@@ -816,6 +816,9 @@ def _read_lookup(data_path: Path, section: FileSection, lookup: Lookup, mapping:
                         f"(found: {', '.join(columns)})"
                     )
         for row in rows:
+            if row.error is not None:
+                where = f"mapping {mapping.where(lookup.line)}: lookup {lookup.name!r}: {file.name}:{row.line}"
+                raise SourceError(f"{where}: {row.error}; a lookup table is read whole, so fix this row")
             key = row.values.get(lookup.key, "").strip()
             if key and key not in table:
                 table[key] = row.values.get(lookup.value, "")
