@@ -34,7 +34,16 @@ from graphinv.ingest.csvfile import Row, column_key
 from graphinv.ingest.jsonfile import flatten, read_json_records
 from graphinv.model import Address, HasAddress, Node, address_key
 
-__all__ = ["Mapping", "FileSection", "Target", "ColumnSpec", "Condition", "load_mapping", "plan_mapping", "TARGET_KINDS"]
+__all__ = [
+    "TARGET_KINDS",
+    "ColumnSpec",
+    "Condition",
+    "FileSection",
+    "Mapping",
+    "Target",
+    "load_mapping",
+    "plan_mapping",
+]
 
 #: What a mapping target may produce: the bundle files' kinds, and ``addresses`` (an address, and
 #: optionally who gives it: for exports that keep addresses as records of their own).
