@@ -660,6 +660,9 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
     except StopIteration:
         handle.close()
         raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
+    except csv.Error as exc:
+        handle.close()
+        raise SourceError(f"{path.name}:{reader.line_num}: cannot parse the header row ({exc})") from exc
     if ended:
         handle.close()
         raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
