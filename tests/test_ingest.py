@@ -199,9 +199,11 @@ def test_line_numbers_count_physical_lines_of_multiline_fields(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("extra", [[], ["kind", "raw_kind"]], ids=["fast path", "per-row path"])
-@pytest.mark.parametrize("opened", ['C2,"Beta,Retail', 'C2,Beta,"Retail'], ids=["middle column", "last column"])
+@pytest.mark.parametrize(
+    ("opened", "column"), [('C2,"Beta,Retail', "name"), ('C2,Beta,"Retail', "industry")], ids=["middle column", "last column"]
+)
 def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_raw_text(
-    tmp_path: Path, extra: list[str], opened: str
+    tmp_path: Path, extra: list[str], opened: str, column: str
 ) -> None:
     """csv reads the end of the file as the end of an open quote: the rows after it must not vanish."""
     folder = tmp_path / "q"
@@ -214,10 +216,8 @@ def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_raw_text(
     report = ingest(case, [folder])
     assert (report.files[0].read, report.files[0].kept, report.files[0].rejected) == (2, 1, 1)
     assert report.rejections == [
-        (
-            "companies.csv:3: *: a quoted field opened on this line is never closed, so lines 3-5 (the rest of the file) "
-            "read as one value; close the quote"
-        )
+        f"companies.csv:3: {column}: a quoted field opened in this row is never closed, so the rest of the file "
+        "(lines 4-5) is inside it; close the quote"
     ]
     with CaseFile(case) as opened_case:
         (rejection,) = list(opened_case.rejections())

@@ -6,16 +6,15 @@ import codecs
 import csv
 import functools
 import io
-import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphinv.exc import RecordError, SourceError
 
-__all__ = ["Row", "read_csv", "column_key", "CsvBatches"]
+__all__ = ["CsvBatches", "Lines", "Row", "column_key", "read_csv", "unclosed"]
 
 # Registry exports carry fields far beyond csv's 128 KiB default (long object descriptions).
 csv.field_size_limit(64 * 1024 * 1024)
@@ -69,20 +68,14 @@ def read_csv(
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
     try:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
-        except csv.Error as exc:
-            raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+        lines = Lines(io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline=""))
+        reader = csv.reader(lines)
+        header = _header(path, reader, lines)
         columns = [column_key(h) for h in header]
         _check_header(path, header, columns, required)
         width = len(columns)
         last_line = reader.line_num
         seen = 0
-        held: Row | None = None  # each row waits for the next: the last one may hold an unclosed quote
         while True:
             try:
                 fields = next(reader)
@@ -91,29 +84,31 @@ def read_csv(
             except csv.Error as exc:
                 line = last_line + 1
                 last_line = reader.line_num
-                row = Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})"))
-            else:
-                line = last_line + 1
-                last_line = reader.line_num
-                if not fields or (len(fields) != width and len(fields) == 1 and not fields[0].strip()):
+                yield Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})"))
+                continue
+            line = last_line + 1
+            last_line = reader.line_num
+            if lines.ended:
+                yield Row(line, {}, fields, unclosed(columns, fields, line, last_line))
+                continue
+            if not fields:
+                continue
+            if len(fields) != width:
+                if len(fields) == 1 and not fields[0].strip():
                     continue
-                if len(fields) != width:
-                    error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
-                    row = Row(line, {}, fields, error)
-                else:
-                    try:
-                        "".join(fields).encode("utf-8")
-                        row = Row(line, dict(zip(columns, fields)), fields)
-                    except UnicodeEncodeError:
-                        row = Row(line, {}, fields, _undecodable(columns, fields))
-            if held is not None:
-                yield held
-            held = row
+                error = RecordError("*", f"expected {width} columns as in the header, found {len(fields)}")
+                yield Row(line, {}, fields, error)
+                continue
+            values = dict(zip(columns, fields))
+            try:
+                "".join(fields).encode("utf-8")
+            except UnicodeEncodeError:
+                yield Row(line, {}, fields, _undecodable(columns, fields))
+                continue
+            yield Row(line, values, fields)
             seen += 1
             if progress is not None and seen % 2000 == 0:
                 progress(handle.tell())
-        if held is not None:
-            yield _closed(path, held, last_line)
         if progress is not None:
             progress(handle.tell())
     finally:
@@ -134,29 +129,40 @@ def _check_header(path: Path, header: list[str], columns: list[str], required: t
         )
 
 
-def _closed(path: Path, row: Row, last_line: int) -> Row:
-    """The file's last row, or a rejection of it when a quote opened in it is never closed.
+class Lines:
+    """A text's lines for ``csv.reader``, noting when they run out.
 
-    Python's csv reader takes the end of the file as the end of an open quoted field, so a quote
-    left open swallows every line after it into one value, and those rows would vanish without a
-    word. Only a row whose last value ends in a line break can be such a row; its lines are then
-    parsed again, strictly, to tell."""
-    if not row.fields or not row.fields[-1].endswith(("\n", "\r")):
-        return row
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        tail = "".join(itertools.islice(handle, row.line - 1, None))
+    csv takes the end of the file inside a quoted field as the field's end, so one quote left open
+    swallows every line after it into one value. The reader asks for a line past the last only
+    while a row is still open: a row read after ``ended`` is such a row (see :func:`unclosed`)."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._text = text
+        self.ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._text
+        self.ended = True
+
+
+def unclosed(columns: list[str], fields: list[str], line: int, last: int) -> RecordError:
+    """The rejection of a row whose quote is never closed (``line`` to ``last``: the lines it ran over)."""
+    column = columns[len(fields) - 1] if 0 < len(fields) <= len(columns) else "*"
+    span = f"line {last}" if last == line + 1 else f"lines {line + 1}-{last}"
+    rest = f", so the rest of the file ({span}) is inside it" if last > line else ""
+    return RecordError(column, f"a quoted field opened in this row is never closed{rest}; close the quote")
+
+
+def _header(path: Path, reader: Iterator[list[str]], lines: Lines) -> list[str]:
     try:
-        for _ in csv.reader(io.StringIO(tail, newline=""), strict=True):
-            pass
+        header = next(reader)
+    except StopIteration:
+        raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
     except csv.Error as exc:
-        if "end of data" not in str(exc):
-            return row
-        reason = (
-            f"a quoted field opened on this line is never closed, so lines {row.line}-{last_line} (the rest of "
-            "the file) read as one value; close the quote"
-        )
-        return Row(row.line, {}, row.fields, RecordError("*", reason))
-    return row
+        raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+    if lines.ended:
+        raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
+    return header
 
 
 def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
@@ -192,14 +198,9 @@ class CsvBatches:
         except OSError as exc:
             raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
         try:
-            text = io.TextIOWrapper(self._handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
-            self._reader = csv.reader(text)
-            try:
-                header = next(self._reader)
-            except StopIteration:
-                raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
-            except csv.Error as exc:
-                raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+            self._lines = Lines(io.TextIOWrapper(self._handle, encoding="utf-8-sig", errors="surrogateescape", newline=""))
+            self._reader = csv.reader(self._lines)
+            header = _header(path, self._reader, self._lines)
             self.columns = [column_key(h) for h in header]
             _check_header(path, header, self.columns, required)
         except BaseException:
@@ -232,6 +233,9 @@ class CsvBatches:
                 for fields in reader:
                     line = last_line + 1
                     last_line = reader.line_num
+                    if self._lines.ended:
+                        batch.append(Row(line, {}, fields, unclosed(columns, fields, line, last_line)))
+                        continue
                     if len(fields) != width:
                         if not fields or (len(fields) == 1 and not fields[0].strip()):
                             continue
@@ -248,12 +252,6 @@ class CsvBatches:
                 last_line = reader.line_num
                 batch.append(Row(line, {}, [], RecordError("*", f"cannot parse the row as CSV ({exc})")))
         if batch:
-            last = batch[-1]
-            if type(last) is tuple:
-                last = Row(last[0], {}, last[1])
-            checked = _closed(self.path, last, last_line)
-            if checked.error is not None and checked is not batch[-1]:
-                batch[-1] = checked
             yield self._checked(batch)
 
     def _checked(self, batch: list[tuple[int, list[str]] | Row]) -> list[tuple[int, list[str]] | Row]:

@@ -30,7 +30,7 @@ from graphinv.exc import MissingExtraError, RecordError, SourceError
 from graphinv.ingest import bundle  # noqa: F401 - the bundle adapters must be registered
 from graphinv.ingest.bundle import BUNDLE_COLUMNS, REQUIRED_COLUMNS
 from graphinv.ingest.core import Adapter, Context, Item, LinkStatement, RefSpec, adapters, validation_error
-from graphinv.ingest.csvfile import Row, column_key
+from graphinv.ingest.csvfile import Lines, Row, column_key, unclosed
 from graphinv.ingest.jsonfile import flatten, read_json_records
 from graphinv.model import Address, HasAddress, Node, address_key
 
@@ -642,17 +642,8 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
     # A strict decoder fails a whole chunk of the file on one stray byte, and every row in the
     # chunk with it; escaped, the byte stays in its own row, which is rejected alone below.
-    text = io.TextIOWrapper(handle, encoding=section.encoding, errors="surrogateescape", newline="")
-    ended = False
-
-    def lines() -> Iterator[str]:
-        # csv takes the end of the file inside a quoted field as the field's end; that only ever
-        # happens while the reader asks for a line past the last, so this flag marks that row.
-        nonlocal ended
-        yield from text
-        ended = True
-
-    reader = csv.reader(lines(), delimiter=section.delimiter)
+    lines = Lines(io.TextIOWrapper(handle, encoding=section.encoding, errors="surrogateescape", newline=""))
+    reader = csv.reader(lines, delimiter=section.delimiter)
     try:
         for _ in range(section.header_row - 1):
             next(reader)
@@ -663,7 +654,7 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
     except csv.Error as exc:
         handle.close()
         raise SourceError(f"{path.name}:{reader.line_num}: cannot parse the header row ({exc})") from exc
-    if ended:
+    if lines.ended:
         handle.close()
         raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
     bad = next((h for h in header if not _decoded(h)), None)
@@ -686,8 +677,8 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                     yield Row(line, {}, [], RecordError("*", f"cannot read the row ({exc})"))
                     continue
                 line, last = last + 1, reader.line_num
-                if ended:
-                    yield Row(line, {}, fields, _unclosed(columns, fields, line, last))
+                if lines.ended:
+                    yield Row(line, {}, fields, unclosed(columns, fields, line, last))
                     continue
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
@@ -706,13 +697,6 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 progress(path.stat().st_size)
 
     return columns, rows()
-
-
-def _unclosed(columns: list[str], fields: list[str], line: int, last: int) -> RecordError:
-    column = columns[len(fields) - 1] if len(fields) <= len(columns) else "*"
-    span = f"line {last}" if last == line + 1 else f"lines {line + 1}-{last}"
-    rest = f", so the rest of the file ({span}) is inside it" if last > line else ""
-    return RecordError(column, f"a quoted field opened in this row is never closed{rest}; close the quote")
 
 
 def _decoded(text: str) -> bool:
