@@ -307,3 +307,38 @@ def test_ambiguous_flag_reference_lists_candidates(tmp_path: Path, small_bundle:
     report = ingest(tmp_path / "case.graphinv", [small_bundle])
     flag_rejects = [r for r in report.rejections if r.startswith("flags.csv")]
     assert len(flag_rejects) == 1 and "ambiguous reference" in flag_rejects[0] and "matches 2 entities" in flag_rejects[0]
+
+
+SHIPMENT = ["id", "date", "importer", "product", "quantity_kg"]
+
+
+def test_two_files_of_one_name_in_one_dataset_stop_the_run(tmp_path: Path) -> None:
+    # Both folders are called 'customs', so both default to dataset 'customs'.
+    old = write_csv(tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]])
+    new = write_csv(tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]])
+    case = tmp_path / "case.graphinv"
+    with pytest.raises(SourceError) as caught:
+        ingest(case, [old.parent, new.parent])
+    message = str(caught.value)
+    assert repr(str(old)) in message and repr(str(new)) in message
+    assert "dataset 'customs'" in message and "--dataset" in message
+    assert not case.exists()
+
+    write_csv(tmp_path / "x" / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
+    write_csv(tmp_path / "y" / "companies.csv", ["id", "name"], [["C9", "Omega SA"]])
+    with pytest.raises(SourceError, match=r"both file 'companies.csv' of dataset 'reg'"):
+        ingest(case, [tmp_path / "x", tmp_path / "y"], dataset="reg")
+    assert not case.exists()
+    ingest(case, [tmp_path / "x", tmp_path / "x" / "companies.csv"], dataset="reg")  # one file named twice is one file
+
+
+def test_a_file_from_another_folder_replacing_an_earlier_one_says_so(tmp_path: Path) -> None:
+    old = write_csv(tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]])
+    new = write_csv(tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]])
+    case = tmp_path / "case.graphinv"
+    assert ingest(case, [old.parent]).files[0].replaced is None
+    report = ingest(case, [new.parent])
+    assert report.files[0].replaced == str(old.resolve())
+    assert nodes_by_bundle_id(case)["S1"]["date"] == "2020-05-01"
+    write_csv(new, SHIPMENT, [["S1", "2020-06-01", "Beta", "4-piperidone", "900"]])
+    assert ingest(case, [new.parent]).files[0].replaced is None  # a new version of the same file

@@ -246,6 +246,8 @@ class FileReport(BaseModel):
     #: Values that could not be read and were kept raw, on rows that were kept.
     warned: int = 0
     unchanged: bool = False
+    #: The path of an earlier file of the same dataset and name that this one replaced, if another.
+    replaced: str | None = None
 
 
 class IngestReport(BaseModel):
@@ -362,7 +364,7 @@ def _plan(
 
         if kind is not None:
             raise SourceError("--kind and --mapping exclude each other: the mapping says what each file holds")
-        return [_Plan(p, a, d) for p, a, d in plan_mapping(mapping, sources, dataset=dataset)]
+        return _one_file_per_name([_Plan(p, a, d) for p, a, d in plan_mapping(mapping, sources, dataset=dataset)])
     registry = adapters()
     if kind is not None and kind not in registry:
         raise SourceError(f"Unknown --kind {kind!r} (available: {', '.join(registry)})")
@@ -396,7 +398,22 @@ def _plan(
         else:
             raise SourceError(f"No such file or folder: {str(path)!r}")
     # Entities before the links and flags that name them, whatever order the user gave.
-    return sorted(plans, key=lambda p: (p.adapter.order, str(p.path)))
+    return _one_file_per_name(sorted(plans, key=lambda p: (p.adapter.order, str(p.path))))
+
+
+def _one_file_per_name(plans: list[_Plan]) -> list[_Plan]:
+    """A source is its dataset and file name (a changed file replaces its earlier version), so
+    two files of one name in one dataset would have the second silently replace the first."""
+    seen: dict[tuple[str, str], Path] = {}
+    for plan in plans:
+        first = seen.setdefault((plan.dataset, plan.path.name), plan.path)
+        if first.resolve() != plan.path.resolve():
+            raise SourceError(
+                f"{str(first)!r} and {str(plan.path)!r} are both file {plan.path.name!r} of dataset {plan.dataset!r}, "
+                "and a dataset holds one file of each name: the second would replace the first. "
+                "Give each folder its own dataset: ingest them in separate runs, each with its own --dataset NAME"
+            )
+    return plans
 
 
 def _sniff(path: Path, registry: dict[str, Adapter]) -> Adapter | None:
@@ -422,6 +439,7 @@ def _ingest_file(
 ) -> tuple[FileReport, list[Rejection], list[str]]:
     path, adapter = plan.path, plan.adapter
     report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path))
+    earlier = writer.source_path(dataset=plan.dataset, file=path.name)
     try:
         source_id = writer.start_source(
             dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()),
@@ -432,6 +450,8 @@ def _ingest_file(
     if source_id is None:
         report.unchanged = True
         return report, [], []
+    if earlier is not None and earlier != str(path.resolve()):
+        report.replaced = earlier
     ctx = Context(plan.dataset)
     size = path.stat().st_size
     # About one statement per 100 bytes of a bundle file: decides whether indexes are rebuilt in bulk.

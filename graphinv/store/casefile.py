@@ -582,6 +582,11 @@ class Writer:
         self._deferred: dict[str, str] = {}
         self._bulk_decided = False
 
+    def source_path(self, *, dataset: str, file: str) -> str | None:
+        """Where the source of this dataset and file name was read from, if it was ingested."""
+        row = self._db.execute("SELECT path FROM source WHERE dataset = ? AND file = ?", (dataset, file)).fetchone()
+        return row[0] if row is not None else None
+
     def start_source(self, *, dataset: str, file: str, kind: str, path: str, sha256: str) -> int | None:
         """Register a source; ``None`` when this exact content was ingested already (a no-op).
 
