@@ -97,6 +97,7 @@ def test_a_case_of_the_previous_schema_is_lifted_on_open(tmp_path: Path, small_b
         db.execute("ALTER TABLE decision DROP COLUMN a_name")
         db.execute("ALTER TABLE decision DROP COLUMN b_name")
         db.execute("DELETE FROM meta WHERE key = 'revision'")
+        db.execute("ALTER TABLE source DROP COLUMN case_version")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with CaseFile(case) as opened:
         assert opened.meta("schema_version") == str(SCHEMA_VERSION)
@@ -105,6 +106,32 @@ def test_a_case_of_the_previous_schema_is_lifted_on_open(tmp_path: Path, small_b
     from graphinv import resolve
 
     assert resolve(case).changed  # and it takes new decisions with their names
+
+
+def test_a_case_of_schema_2_is_lifted_and_reads_rows_that_awaited_references_again(tmp_path: Path) -> None:
+    from conftest import write_csv
+
+    folder = tmp_path / "o1"
+    write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "40"]])
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder / "ownership.csv"])
+    ingest(case, [folder / "companies.csv"])
+    with sqlite3.connect(case) as db:  # make it look as schema 2 wrote it
+        db.execute("ALTER TABLE source DROP COLUMN case_version")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with CaseFile(case) as opened:
+        assert opened.meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert opened._db.execute("SELECT file, case_version FROM source ORDER BY file").fetchall() == [
+            ("companies.csv", 0),
+            ("ownership.csv", 0),
+        ]
+        assert len(list(opened.rejections())) == 1
+    # When a migrated source was ingested is not known: its rejected references get another chance.
+    again = ingest(case, [folder])
+    assert [(f.file, f.unchanged, f.kept) for f in again.files] == [("companies.csv", True, 0), ("ownership.csv", False, 1)]
+    assert again.rejected_total == 0
+    assert ingest(case, [folder]).changed is False
 
 
 def test_counts_of_an_unresolved_case_are_its_graphs(tmp_path: Path) -> None:

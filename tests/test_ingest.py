@@ -342,3 +342,26 @@ def test_a_file_from_another_folder_replacing_an_earlier_one_says_so(tmp_path: P
     assert nodes_by_bundle_id(case)["S1"]["date"] == "2020-05-01"
     write_csv(new, SHIPMENT, [["S1", "2020-06-01", "Beta", "4-piperidone", "900"]])
     assert ingest(case, [new.parent]).files[0].replaced is None  # a new version of the same file
+
+
+def test_a_row_rejected_for_an_unknown_reference_is_read_again_once_the_case_has_it(tmp_path: Path) -> None:
+    folder = tmp_path / "o1"
+    write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "40"]])
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    case = tmp_path / "case.graphinv"
+    first = ingest(case, [folder / "ownership.csv"])
+    assert "ingest the file that defines it first" in first.rejections[0]
+    assert ingest(case, [folder / "ownership.csv"]).changed is False  # nothing came in since
+
+    ingest(case, [folder / "companies.csv"])  # the advice followed
+    again = ingest(case, [folder / "ownership.csv"])
+    assert (again.files[0].unchanged, again.files[0].kept, again.rejected_total) == (False, 1, 0)
+    nodes = nodes_by_bundle_id(case)
+    assert [(l["source"], l["target"], l["share_pct"]) for l in links(case) if l["rel"] == "OWNS"] == [
+        (nodes["C1"]["id"], nodes["C2"]["id"], 40.0)
+    ]
+    assert not rejects_path(case).exists()
+    with CaseFile(case) as opened:
+        version = opened.version
+    assert ingest(case, [folder]).changed is False  # and from then on the bundle is unchanged
+    assert CaseFile(case).version == version

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: SQLite's application_id header field: "GINV", so other SQLite files are told apart.
 APPLICATION_ID = 0x47494E56
 
@@ -56,6 +56,7 @@ CREATE TABLE source (
     rows_read INTEGER NOT NULL DEFAULT 0,
     rows_kept INTEGER NOT NULL DEFAULT 0,
     rows_rejected INTEGER NOT NULL DEFAULT 0,
+    case_version INTEGER NOT NULL DEFAULT 0,
     UNIQUE (dataset, file)
 );
 CREATE TABLE statement (
@@ -255,6 +256,10 @@ class CaseFile:
                 db.execute("ALTER TABLE decision ADD COLUMN a_name TEXT NOT NULL DEFAULT ''")
                 db.execute("ALTER TABLE decision ADD COLUMN b_name TEXT NOT NULL DEFAULT ''")
                 db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', ?)", (uuid.uuid4().hex,))
+            if found < 3:
+                # Schema 3: a source remembers the case version its ingest made (0: not known), so
+                # one whose rows named entities the case lacked is read again after others came in.
+                db.execute("ALTER TABLE source ADD COLUMN case_version INTEGER NOT NULL DEFAULT 0")
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         except BaseException:
             db.execute("ROLLBACK")
@@ -590,24 +595,41 @@ class Writer:
     def start_source(self, *, dataset: str, file: str, kind: str, path: str, sha256: str) -> int | None:
         """Register a source; ``None`` when this exact content was ingested already (a no-op).
 
-        A source that changed since its last ingest replaces everything that version stated.
+        A source that changed since its last ingest replaces everything that version stated. So
+        does one whose rows were rejected for references the case could not answer then, when
+        other sources came in since: what they define may be what those rows named.
         """
         row = self._db.execute(
-            "SELECT id, sha256 FROM source WHERE dataset = ? AND file = ?", (dataset, file)
+            "SELECT id, sha256, case_version FROM source WHERE dataset = ? AND file = ?", (dataset, file)
         ).fetchone()
         if row is not None:
-            if row[1] == sha256:
+            if row[1] == sha256 and not self._awaits_references(row[0], row[2]):
                 return None
             self.flush()
             for table in ("statement", "link", "flag", "reject"):
                 self._db.execute(f"DELETE FROM {table} WHERE source_id = ?", (row[0],))
             self._db.execute("DELETE FROM source WHERE id = ?", (row[0],))
+        # The version this transaction commits: registering a source is a change.
+        case_version = int(self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]) + 1
         cur = self._db.execute(
-            "INSERT INTO source (dataset, file, kind, path, sha256, ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (dataset, file, kind, path, sha256, _now()),
+            "INSERT INTO source (dataset, file, kind, path, sha256, ingested_at, case_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (dataset, file, kind, path, sha256, _now(), case_version),
         )
         self.changed = True
         return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def _awaits_references(self, source_id: int, case_version: int) -> bool:
+        """Rows of this source were rejected for an unknown or ambiguous reference, and a source
+        was ingested after it (or, for a source of a case older than schema 3, it is not known)."""
+        self.flush()
+        return bool(
+            self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM reject WHERE source_id = ? "
+                "AND (reason LIKE 'unknown reference%' OR reason LIKE 'ambiguous reference%')) "
+                "AND (? = 0 OR EXISTS (SELECT 1 FROM source WHERE case_version > ?))",
+                (source_id, case_version, case_version),
+            ).fetchone()[0]
+        )
 
     def replace_resolution(self, decisions: Iterable[Decision], aliases: dict[str, str]) -> None:
         """Put this resolution run's decisions and id map in place of the previous run's."""
