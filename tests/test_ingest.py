@@ -10,6 +10,7 @@ import pytest
 
 from conftest import write_csv
 from graphinv import CaseFile, Company, Person, SourceError, StrictIngestError, ingest
+from graphinv.export import write_jsonl
 from graphinv.ingest import rejects_path
 
 
@@ -365,3 +366,89 @@ def test_a_row_rejected_for_an_unknown_reference_is_read_again_once_the_case_has
         version = opened.version
     assert ingest(case, [folder]).changed is False  # and from then on the bundle is unchanged
     assert CaseFile(case).version == version
+
+
+def _bundle_a(folder: Path, companies: list[list[str]]) -> Path:
+    write_csv(folder / "companies.csv", ["id", "name"], companies)
+    write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "40"]])
+    write_csv(folder / "accounts.csv", ["id", "holder_id", "bank"], [["A1", "C2", "Banco Ficticio"]])
+    write_csv(folder / "flags.csv", ["entity_ref", "list"], [["A1", "DEA"]])
+    return folder
+
+
+def _exported_links(case: Path, tmp_path: Path) -> dict[str, int]:
+    """Links as each export writes them: JSON lines, GraphML and FtM link entities."""
+    import json
+
+    from graphinv.export.ftm import write_ftm
+    from graphinv.export.graph_formats import read_graph, write_graphml
+
+    write_jsonl(case, tmp_path / "case.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "case.jsonl").read_text().splitlines()]
+    ids = {r["id"] for r in rows if r["type"] == "node"}
+    jsonl = [r for r in rows if r["type"] == "link"]
+    assert all(r["source"] in ids and r["target"] in ids for r in jsonl)
+    write_graphml(case, tmp_path / "case.graphml")
+    write_ftm(case, tmp_path / "case.ftm")
+    ftm = [json.loads(line) for line in (tmp_path / "case.ftm").read_text().splitlines()]
+    ftm_ids = {e["id"] for e in ftm}
+    owns = [e for e in ftm if e["schema"] == "Ownership"]
+    assert all(e["properties"]["owner"][0] in ftm_ids and e["properties"]["asset"][0] in ftm_ids for e in owns)
+    return {"jsonl": len(jsonl), "graphml": read_graph(tmp_path / "case.graphml").number_of_edges(), "ftm ownerships": len(owns)}
+
+
+def test_a_replaced_file_leaves_no_link_to_an_entity_it_no_longer_states(tmp_path: Path) -> None:
+    folder = _bundle_a(tmp_path / "a", [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder])
+    assert _exported_links(case, tmp_path) == {"jsonl": 2, "graphml": 2, "ftm ownerships": 2}  # OWNS, HOLDS
+
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
+    report = ingest(case, [folder])
+    assert links(case) == []
+    assert _exported_links(case, tmp_path) == {"jsonl": 0, "graphml": 0, "ftm ownerships": 0}
+    assert [(f.file, f.unchanged, f.reread, f.kept, f.rejected) for f in report.files] == [
+        ("companies.csv", False, False, 1, 0),
+        ("ownership.csv", False, True, 0, 1),
+        ("accounts.csv", False, True, 0, 1),
+        ("flags.csv", False, True, 0, 1),  # the account it flagged went with its holder
+    ]
+    assert report.rejections == [
+        "ownership.csv:2: company_id: unknown reference 'C2': no company with this id in dataset 'a'; "
+        "ingest the file that defines it first, in the same dataset",
+        "accounts.csv:2: holder_id: unknown reference 'C2': no company or person with this id in dataset 'a'; "
+        "ingest the file that defines it first, in the same dataset",
+        "flags.csv:2: entity_ref: unknown reference 'A1': no entity has this id, tax id or name; "
+        "check the spelling or ingest the registry that names it first",
+    ]
+    assert ingest(case, [folder]).changed is False
+
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    back = ingest(case, [folder])
+    assert back.rejected_total == 0 and nodes_by_bundle_id(case)["A1"]["flags"] == ["DEA"]
+    assert _exported_links(case, tmp_path) == {"jsonl": 2, "graphml": 2, "ftm ownerships": 2}
+
+
+def test_files_not_given_are_read_again_from_where_they_were_read(tmp_path: Path) -> None:
+    folder = _bundle_a(tmp_path / "a", [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder])
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
+    report = ingest(case, [folder / "companies.csv"])
+    assert [(f.file, f.reread, f.rejected) for f in report.files] == [
+        ("companies.csv", False, 0),
+        ("ownership.csv", True, 1),
+        ("accounts.csv", True, 1),
+        ("flags.csv", True, 1),
+    ]
+    assert links(case) == [] and report.rejected_total == 3
+
+    # A file that changed since it was read is not read in its stead: the run stops, nothing written.
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"], ["C2", "Beta SA"]])
+    ingest(case, [folder])
+    before = case.read_bytes()
+    write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "45"]])
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
+    with pytest.raises(SourceError, match=r"a:ownership.csv names entities that this ingest removes.*give it in this run too"):
+        ingest(case, [folder / "companies.csv"])
+    assert case.read_bytes() == before

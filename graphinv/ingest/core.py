@@ -17,7 +17,7 @@ from graphinv.exc import GraphinvError, RecordError, SourceError
 from graphinv.ingest.csvfile import Row
 from graphinv.perf import gc_paused
 from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
-from graphinv.store.casefile import CaseFile, Rejection, Writer
+from graphinv.store.casefile import CaseFile, Rejection, SourceInfo, Writer
 
 __all__ = [
     "Adapter",
@@ -248,6 +248,8 @@ class FileReport(BaseModel):
     unchanged: bool = False
     #: The path of an earlier file of the same dataset and name that this one replaced, if another.
     replaced: str | None = None
+    #: Read again though unchanged: a file replaced in this run no longer states entities it names.
+    reread: bool = False
 
 
 class IngestReport(BaseModel):
@@ -316,18 +318,20 @@ def ingest(
     plans = _plan(sources, dataset=dataset, kind=kind, mapping=mapping)
     case_path = Path(case)
     store = CaseFile(case_path, create=True)
-    reports: list[FileReport] = []
-    shown: list[str] = []
-    warnings: list[str] = []
-    total_rejected = 0
+    done: dict[tuple[str, str], tuple[FileReport, list[Rejection], list[str]]] = {}
     try:
         with store.writer() as writer, gc_paused():
             for plan in plans:
-                report, rejected, warned = _ingest_file(writer, plan, progress)
-                reports.append(report)
-                total_rejected += report.rejected
-                shown.extend(str(r) for r in rejected[: _SHOWN_REJECTIONS - len(shown)])
-                warnings.extend(warned[: _SHOWN_REJECTIONS - len(warnings)])
+                done[(plan.dataset, plan.path.name)] = _ingest_file(writer, plan, progress)
+            # Rows of other sources may name what a replaced source no longer states: read again,
+            # they are rejected as unknown references instead of leaving links to nothing.
+            while again := _orphaned(writer, plans):
+                for plan in again:
+                    done[(plan.dataset, plan.path.name)] = _ingest_file(writer, plan, progress, reread=True)
+            reports = [report for report, _, _ in done.values()]
+            total_rejected = sum(report.rejected for report in reports)
+            shown = [str(r) for _, rejected, _ in done.values() for r in rejected][:_SHOWN_REJECTIONS]
+            warnings = [w for _, _, warned in done.values() for w in warned][:_SHOWN_REJECTIONS]
             if strict and total_rejected:
                 raise StrictIngestError(shown, total_rejected)
             changed = writer.changed
@@ -404,16 +408,18 @@ def _plan(
 def _one_file_per_name(plans: list[_Plan]) -> list[_Plan]:
     """A source is its dataset and file name (a changed file replaces its earlier version), so
     two files of one name in one dataset would have the second silently replace the first."""
-    seen: dict[tuple[str, str], Path] = {}
+    seen: dict[tuple[str, str], _Plan] = {}
     for plan in plans:
-        first = seen.setdefault((plan.dataset, plan.path.name), plan.path)
-        if first.resolve() != plan.path.resolve():
-            raise SourceError(
-                f"{str(first)!r} and {str(plan.path)!r} are both file {plan.path.name!r} of dataset {plan.dataset!r}, "
-                "and a dataset holds one file of each name: the second would replace the first. "
-                "Give each folder its own dataset: ingest them in separate runs, each with its own --dataset NAME"
-            )
-    return plans
+        first = seen.setdefault((plan.dataset, plan.path.name), plan)
+        if first is plan or (first.path.resolve() == plan.path.resolve() and first.adapter is plan.adapter):
+            continue  # one file named twice is read once
+        raise SourceError(
+            f"{str(first.path)!r} ({first.adapter.kind}) and {str(plan.path)!r} ({plan.adapter.kind}) are both file "
+            f"{plan.path.name!r} of dataset {plan.dataset!r}, and a dataset holds one file of each name: the second "
+            "would replace the first. Give each folder its own dataset: ingest them in separate runs, each with "
+            "its own --dataset NAME"
+        )
+    return list(seen.values())
 
 
 def _sniff(path: Path, registry: dict[str, Adapter]) -> Adapter | None:
@@ -434,16 +440,37 @@ def _sha256(path: Path, fingerprint: str = "") -> str:
     return digest.hexdigest()
 
 
+def _orphaned(writer: Writer, plans: list[_Plan]) -> list[_Plan]:
+    """The sources whose links or flags name entities that a source replaced in this run no
+    longer states, to be read again: from this run's files, or from where they were read last."""
+    given = {(p.dataset, p.path.name): p for p in plans}
+    registry = adapters()
+    again = [given.get((s.dataset, s.file)) or _stored_plan(s, registry) for s in writer.orphaned()]
+    return sorted(again, key=lambda p: (p.adapter.order, str(p.path)))
+
+
+def _stored_plan(source: SourceInfo, registry: dict[str, Adapter]) -> _Plan:
+    adapter = registry.get(source.kind)
+    path = Path(source.path)
+    if adapter is not None and path.name == source.file and path.is_file():
+        if _sha256(path, adapter.fingerprint) == source.sha256:
+            return _Plan(path, adapter, source.dataset)
+    raise SourceError(
+        f"{source.dataset}:{source.file} names entities that this ingest removes, so it must be read again, "
+        f"but {source.path!r} is gone, changed or read through a mapping since: give it in this run too"
+    )
+
+
 def _ingest_file(
-    writer: Writer, plan: _Plan, progress: Progress | None
+    writer: Writer, plan: _Plan, progress: Progress | None, *, reread: bool = False
 ) -> tuple[FileReport, list[Rejection], list[str]]:
     path, adapter = plan.path, plan.adapter
-    report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path))
+    report = FileReport(dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path), reread=reread)
     earlier = writer.source_path(dataset=plan.dataset, file=path.name)
     try:
         source_id = writer.start_source(
             dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()),
-            sha256=_sha256(path, adapter.fingerprint),
+            sha256=_sha256(path, adapter.fingerprint), force=reread,
         )
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc

@@ -586,14 +586,20 @@ class Writer:
         #: Statement indexes dropped for a bulk load: name → the SQL that rebuilds them.
         self._deferred: dict[str, str] = {}
         self._bulk_decided = False
+        # The ids that sources replaced in this transaction stated: other sources may name them.
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS dropped (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        db.execute("DELETE FROM dropped")
 
     def source_path(self, *, dataset: str, file: str) -> str | None:
         """Where the source of this dataset and file name was read from, if it was ingested."""
         row = self._db.execute("SELECT path FROM source WHERE dataset = ? AND file = ?", (dataset, file)).fetchone()
         return row[0] if row is not None else None
 
-    def start_source(self, *, dataset: str, file: str, kind: str, path: str, sha256: str) -> int | None:
-        """Register a source; ``None`` when this exact content was ingested already (a no-op).
+    def start_source(
+        self, *, dataset: str, file: str, kind: str, path: str, sha256: str, force: bool = False
+    ) -> int | None:
+        """Register a source; ``None`` when this exact content was ingested already (a no-op),
+        unless ``force``d.
 
         A source that changed since its last ingest replaces everything that version stated. So
         does one whose rows were rejected for references the case could not answer then, when
@@ -603,9 +609,10 @@ class Writer:
             "SELECT id, sha256, case_version FROM source WHERE dataset = ? AND file = ?", (dataset, file)
         ).fetchone()
         if row is not None:
-            if row[1] == sha256 and not self._awaits_references(row[0], row[2]):
+            if row[1] == sha256 and not force and not self._awaits_references(row[0], row[2]):
                 return None
             self.flush()
+            self._db.execute("INSERT OR IGNORE INTO dropped SELECT id FROM statement WHERE source_id = ?", (row[0],))
             for table in ("statement", "link", "flag", "reject"):
                 self._db.execute(f"DELETE FROM {table} WHERE source_id = ?", (row[0],))
             self._db.execute("DELETE FROM source WHERE id = ?", (row[0],))
@@ -617,6 +624,23 @@ class Writer:
         )
         self.changed = True
         return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def orphaned(self) -> list[SourceInfo]:
+        """The sources whose links or flags name an entity that a source replaced in this
+        transaction stated and no source states any more. Each such entity is told once."""
+        self.flush()
+        db = self._db
+        self.restore_indexes("statement_id")
+        db.execute("DELETE FROM dropped WHERE EXISTS (SELECT 1 FROM statement s WHERE s.id = dropped.id)")
+        if db.execute("SELECT 1 FROM dropped LIMIT 1").fetchone() is None:
+            return []
+        rows = db.execute(
+            "SELECT id, dataset, file, kind, path, sha256, ingested_at, rows_read, rows_kept, rows_rejected FROM source "
+            "WHERE id IN (SELECT source_id FROM link WHERE src IN dropped OR dst IN dropped "
+            "UNION SELECT source_id FROM flag WHERE entity_id IN dropped) ORDER BY id"
+        ).fetchall()
+        db.execute("DELETE FROM dropped")
+        return [SourceInfo(*row) for row in rows]
 
     def _awaits_references(self, source_id: int, case_version: int) -> bool:
         """Rows of this source were rejected for an unknown or ambiguous reference, and a source
