@@ -56,7 +56,15 @@ def _big_bundle(folder: Path, rows: int) -> Path:
         out = csv.writer(handle)
         out.writerow(["id", "name", "tax_id", "address", "employees"])
         for i in range(rows):
-            out.writerow([f"K{i}", f"Empresa Número {i}, S.A. de C.V.", f"EMP{i:09d}", f"Calle {i % 977} {i % 31}, Col. Centro", i % 50])
+            out.writerow(
+                [
+                    f"K{i}",
+                    f"Empresa Número {i}, S.A. de C.V.",
+                    f"EMP{i:09d}",
+                    f"Calle {i % 977} {i % 31}, Col. Centro",
+                    i % 50,
+                ]
+            )
     return folder
 
 
@@ -69,7 +77,8 @@ def test_sigkill_in_the_middle_of_an_ingest_leaves_the_case_unchanged(tmp_path: 
     journal = case.with_name(case.name + "-journal")
     proc = subprocess.Popen(
         [sys.executable, "-m", "graphinv", "ingest", str(case), str(big)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     # Wait until the transaction has really written to the file (a hot journal exists), then kill.
@@ -129,7 +138,10 @@ def test_a_case_of_schema_2_is_lifted_and_reads_rows_that_awaited_references_aga
         assert len(list(opened.rejections())) == 1
     # When a migrated source was ingested is not known: its rejected references get another chance.
     again = ingest(case, [folder])
-    assert [(f.file, f.unchanged, f.kept) for f in again.files] == [("companies.csv", True, 0), ("ownership.csv", False, 1)]
+    assert [(f.file, f.unchanged, f.kept) for f in again.files] == [
+        ("companies.csv", True, 0),
+        ("ownership.csv", False, 1),
+    ]
     assert again.rejected_total == 0
     assert ingest(case, [folder]).changed is False
 
@@ -157,7 +169,9 @@ def test_counts_of_an_unresolved_case_are_its_graphs(tmp_path: Path) -> None:
     assert kinds == sorted(kinds) and list(counts)[: len(kinds)] == kinds  # kinds first, by name; then links
 
 
-def test_the_store_floor_bench_writes_every_stored_row_into_the_same_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_store_floor_bench_writes_every_stored_row_into_the_same_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     from conftest import FIXTURE, REPO
@@ -175,10 +189,15 @@ def test_the_store_floor_bench_writes_every_stored_row_into_the_same_layout(tmp_
     bench_store_floor._store(copy, schema, rows)
     db, original = sqlite3.connect(copy), sqlite3.connect(case)
     for table in ("statement", "link", "flag"):
-        assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall() == original.execute(
-            f"SELECT * FROM {table} ORDER BY 1, 2, 3"
-        ).fetchall()
-    assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")} >= {"statement_id", "statement_tax", "statement_name"}
+        assert (
+            db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+            == original.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+        )
+    assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")} >= {
+        "statement_id",
+        "statement_tax",
+        "statement_name",
+    }
     assert bench_store_floor.main([str(case), "--repeat", "1", "--workdir", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["bundle_rows_read"] == read and out["stored_rows"] == sum(map(len, rows.values()))

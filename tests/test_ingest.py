@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import write_csv
+
 from graphinv import CaseFile, Company, Person, SourceError, StrictIngestError, ingest
 from graphinv.export import write_jsonl
 from graphinv.ingest import rejects_path
@@ -106,24 +106,73 @@ def test_ids_are_stable_across_runs_and_cases(tmp_path: Path, small_bundle: Path
     ids_b = sorted(n["id"] for n in CaseFile(tmp_path / "b.graphinv").nodes())
     assert ids_a == ids_b
     # The recipe is a hash of the natural keys, the same on every machine and Python version.
-    assert Company.make_id("small", "C1") == "co-" + __import__("hashlib").blake2b(
-        b"Company\x1fsmall\x1fC1", digest_size=8
-    ).hexdigest()
+    assert (
+        Company.make_id("small", "C1")
+        == "co-" + __import__("hashlib").blake2b(b"Company\x1fsmall\x1fC1", digest_size=8).hexdigest()
+    )
     assert Person.make_id("small", "P1") != Company.make_id("small", "P1")
 
 
 BAD_ROWS = [
     ("companies.csv", ["id", "name", "employees"], [["", "No Id SA", "3"]], "id", "missing value"),
     ("companies.csv", ["id", "name", "employees"], [["C9", "Bad Number SA", "doce"]], "employees", "valid integer"),
-    ("companies.csv", ["id", "name", "employees"], [["C9", "Typo SA", "123456789012345678901"]], "employees", "less than or equal"),
-    ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "2019-02-30"]], "incorporation_date", "no such date"),
-    ("companies.csv", ["id", "name", "incorporation_date"], [["C9", "Bad Date SA", "03/02/2019"]], "incorporation_date", "not an ISO date"),
-    ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P404", "C1", "10"]], "owner_id", "unknown reference 'P404'"),
+    (
+        "companies.csv",
+        ["id", "name", "employees"],
+        [["C9", "Typo SA", "123456789012345678901"]],
+        "employees",
+        "less than or equal",
+    ),
+    (
+        "companies.csv",
+        ["id", "name", "incorporation_date"],
+        [["C9", "Bad Date SA", "2019-02-30"]],
+        "incorporation_date",
+        "no such date",
+    ),
+    (
+        "companies.csv",
+        ["id", "name", "incorporation_date"],
+        [["C9", "Bad Date SA", "03/02/2019"]],
+        "incorporation_date",
+        "not an ISO date",
+    ),
+    (
+        "ownership.csv",
+        ["owner_id", "company_id", "share_pct"],
+        [["P404", "C1", "10"]],
+        "owner_id",
+        "unknown reference 'P404'",
+    ),
     # JSON has no infinity: kept, it would be stored as null, the number lost.
-    ("shipments.csv", ["id", "date", "importer", "quantity_kg"], [["S9", "2020-01-01", "Foo", "inf"]], "quantity_kg", "finite number"),
-    ("shipments.csv", ["id", "date", "importer", "value_usd"], [["S9", "2020-01-01", "Foo", "1e400"]], "value_usd", "finite number"),
-    ("ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "140"]], "share_pct", "less than or equal to 100"),
-    ("family.csv", ["person_id", "relative_id", "relation"], [["P1", "P2", "neighbour"]], "relation", "unknown relation"),
+    (
+        "shipments.csv",
+        ["id", "date", "importer", "quantity_kg"],
+        [["S9", "2020-01-01", "Foo", "inf"]],
+        "quantity_kg",
+        "finite number",
+    ),
+    (
+        "shipments.csv",
+        ["id", "date", "importer", "value_usd"],
+        [["S9", "2020-01-01", "Foo", "1e400"]],
+        "value_usd",
+        "finite number",
+    ),
+    (
+        "ownership.csv",
+        ["owner_id", "company_id", "share_pct"],
+        [["P1", "C1", "140"]],
+        "share_pct",
+        "less than or equal to 100",
+    ),
+    (
+        "family.csv",
+        ["person_id", "relative_id", "relation"],
+        [["P1", "P2", "neighbour"]],
+        "relation",
+        "unknown relation",
+    ),
     ("flags.csv", ["entity_ref", "list"], [["Nobody SA", "DEA"]], "entity_ref", "unknown reference"),
     ("accounts.csv", ["id", "holder_id", "status"], [["A9", "C1", "seized"]], "status", "'active' or 'frozen'"),
 ]
@@ -164,7 +213,9 @@ def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path:
     folder = tmp_path / "b"
     columns = ["bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree"]
     values = ["zz", "AKA Alpha", "my note", "C7", "false", "3"]
-    write_csv(folder / "companies.csv", ["id", "name", *columns], [["C1", "Alfa", *values], ["C1", "Alfa SA", *[""] * 6]])
+    write_csv(
+        folder / "companies.csv", ["id", "name", *columns], [["C1", "Alfa", *values], ["C1", "Alfa SA", *[""] * 6]]
+    )
     write_csv(folder / "persons.csv", ["id", "name", "bundle_id"], [["P1", "Ana", "x1"]])
     write_csv(folder / "accounts.csv", ["id", "holder_id", "bundle_id"], [["A1", "C1", "x2"]])
     write_csv(folder / "shipments.csv", ["id", "importer", "bundle_id"], [["S1", "Alfa", "x3"]])
@@ -174,7 +225,11 @@ def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path:
     alfa = nodes["C1"]
     assert {c: alfa[f"raw_{c}"] for c in columns} == dict(zip(columns, values))
     assert alfa["aliases"] == ["Alfa SA"] and "registered" not in alfa and "merged_ids" not in alfa
-    assert (nodes["P1"]["raw_bundle_id"], nodes["A1"]["raw_bundle_id"], nodes["S1"]["raw_bundle_id"]) == ("x1", "x2", "x3")
+    assert (nodes["P1"]["raw_bundle_id"], nodes["A1"]["raw_bundle_id"], nodes["S1"]["raw_bundle_id"]) == (
+        "x1",
+        "x2",
+        "x3",
+    )
 
 
 def test_wrong_column_count_and_undecodable_bytes(tmp_path: Path, small_bundle: Path) -> None:
@@ -194,7 +249,9 @@ def test_wrong_column_count_and_undecodable_bytes(tmp_path: Path, small_bundle: 
 
 def test_line_numbers_count_physical_lines_of_multiline_fields(tmp_path: Path) -> None:
     folder = tmp_path / "ml"
-    write_csv(folder / "companies.csv", ["id", "name", "employees"], [["C1", "Two\nLines SA", "1"], ["C2", "Bad SA", "x"]])
+    write_csv(
+        folder / "companies.csv", ["id", "name", "employees"], [["C1", "Two\nLines SA", "1"], ["C2", "Bad SA", "x"]]
+    )
     report = ingest(tmp_path / "case.graphinv", [folder])
     assert report.rejections[0].startswith("companies.csv:4: employees:")
 
@@ -285,7 +342,9 @@ def test_a_source_that_cannot_be_read_stops_the_run_with_a_fix(tmp_path: Path, s
         ingest(case, [small_bundle])
     assert not case.exists()
     with pytest.raises(SourceError, match="Cannot tell what"):
-        ingest(case, [small_bundle / "persons.csv", tmp_path / "x.csv"] if (tmp_path / "x.csv").write_text("a\n") else [])
+        ingest(
+            case, [small_bundle / "persons.csv", tmp_path / "x.csv"] if (tmp_path / "x.csv").write_text("a\n") else []
+        )
     with pytest.raises(SourceError, match="No such file or folder"):
         ingest(case, [tmp_path / "missing"])
 
@@ -307,7 +366,9 @@ def test_ambiguous_flag_reference_lists_candidates(tmp_path: Path, small_bundle:
     write_csv(small_bundle / "flags.csv", ["entity_ref", "list"], [["Química Fina del Norte, S.A. de C.V.", "DEA"]])
     report = ingest(tmp_path / "case.graphinv", [small_bundle])
     flag_rejects = [r for r in report.rejections if r.startswith("flags.csv")]
-    assert len(flag_rejects) == 1 and "ambiguous reference" in flag_rejects[0] and "matches 2 entities" in flag_rejects[0]
+    assert (
+        len(flag_rejects) == 1 and "ambiguous reference" in flag_rejects[0] and "matches 2 entities" in flag_rejects[0]
+    )
 
 
 SHIPMENT = ["id", "date", "importer", "product", "quantity_kg"]
@@ -315,8 +376,12 @@ SHIPMENT = ["id", "date", "importer", "product", "quantity_kg"]
 
 def test_two_files_of_one_name_in_one_dataset_stop_the_run(tmp_path: Path) -> None:
     # Both folders are called 'customs', so both default to dataset 'customs'.
-    old = write_csv(tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]])
-    new = write_csv(tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]])
+    old = write_csv(
+        tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]]
+    )
+    new = write_csv(
+        tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]]
+    )
     case = tmp_path / "case.graphinv"
     with pytest.raises(SourceError) as caught:
         ingest(case, [old.parent, new.parent])
@@ -334,8 +399,12 @@ def test_two_files_of_one_name_in_one_dataset_stop_the_run(tmp_path: Path) -> No
 
 
 def test_a_file_from_another_folder_replacing_an_earlier_one_says_so(tmp_path: Path) -> None:
-    old = write_csv(tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]])
-    new = write_csv(tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]])
+    old = write_csv(
+        tmp_path / "2019" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2019-05-01", "Alfa", "4-piperidone", "100"]]
+    )
+    new = write_csv(
+        tmp_path / "2020" / "customs" / "shipments.csv", SHIPMENT, [["S1", "2020-05-01", "Beta", "4-piperidone", "900"]]
+    )
     case = tmp_path / "case.graphinv"
     assert ingest(case, [old.parent]).files[0].replaced is None
     report = ingest(case, [new.parent])
@@ -394,7 +463,11 @@ def _exported_links(case: Path, tmp_path: Path) -> dict[str, int]:
     ftm_ids = {e["id"] for e in ftm}
     owns = [e for e in ftm if e["schema"] == "Ownership"]
     assert all(e["properties"]["owner"][0] in ftm_ids and e["properties"]["asset"][0] in ftm_ids for e in owns)
-    return {"jsonl": len(jsonl), "graphml": read_graph(tmp_path / "case.graphml").number_of_edges(), "ftm ownerships": len(owns)}
+    return {
+        "jsonl": len(jsonl),
+        "graphml": read_graph(tmp_path / "case.graphml").number_of_edges(),
+        "ftm ownerships": len(owns),
+    }
 
 
 def test_a_replaced_file_leaves_no_link_to_an_entity_it_no_longer_states(tmp_path: Path) -> None:
@@ -414,12 +487,18 @@ def test_a_replaced_file_leaves_no_link_to_an_entity_it_no_longer_states(tmp_pat
         ("flags.csv", False, True, 0, 1),  # the account it flagged went with its holder
     ]
     assert report.rejections == [
-        "ownership.csv:2: company_id: unknown reference 'C2': no company with this id in dataset 'a'; "
-        "ingest the file that defines it first, in the same dataset",
-        "accounts.csv:2: holder_id: unknown reference 'C2': no company or person with this id in dataset 'a'; "
-        "ingest the file that defines it first, in the same dataset",
-        "flags.csv:2: entity_ref: unknown reference 'A1': no entity has this id, tax id or name; "
-        "check the spelling or ingest the registry that names it first",
+        (
+            "ownership.csv:2: company_id: unknown reference 'C2': no company with this id in dataset 'a'; "
+            "ingest the file that defines it first, in the same dataset"
+        ),
+        (
+            "accounts.csv:2: holder_id: unknown reference 'C2': no company or person with this id in dataset 'a'; "
+            "ingest the file that defines it first, in the same dataset"
+        ),
+        (
+            "flags.csv:2: entity_ref: unknown reference 'A1': no entity has this id, tax id or name; "
+            "check the spelling or ingest the registry that names it first"
+        ),
     ]
     assert ingest(case, [folder]).changed is False
 
@@ -449,6 +528,8 @@ def test_files_not_given_are_read_again_from_where_they_were_read(tmp_path: Path
     before = case.read_bytes()
     write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "45"]])
     write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
-    with pytest.raises(SourceError, match=r"a:ownership.csv names entities that this ingest removes.*give it in this run too"):
+    with pytest.raises(
+        SourceError, match=r"a:ownership.csv names entities that this ingest removes.*give it in this run too"
+    ):
         ingest(case, [folder / "companies.csv"])
     assert case.read_bytes() == before

@@ -171,7 +171,12 @@ class Context:
         return candidates, taxes, names
 
     def load(
-        self, writer: Writer, candidates: dict[tuple[str, str], str], taxes: set[str], names: set[str], ids: Sequence[str] = ()
+        self,
+        writer: Writer,
+        candidates: dict[tuple[str, str], str],
+        taxes: set[str],
+        names: set[str],
+        ids: Sequence[str] = (),
     ) -> None:
         """Look up what ``wanted`` named for this batch's rows (and ``ids``, other candidate ids)."""
         wanted = [*candidates.values(), *ids]
@@ -190,26 +195,35 @@ class Context:
         what = " or ".join(k.lower() for k in kinds)
         if not found:
             raise RecordError(
-                column, f"unknown reference {value!r}: no {what} with this id in dataset {self.dataset!r}; "
-                "ingest the file that defines it first, in the same dataset"
+                column,
+                f"unknown reference {value!r}: no {what} with this id in dataset {self.dataset!r}; "
+                "ingest the file that defines it first, in the same dataset",
             )
-        raise RecordError(column, f"ambiguous reference {value!r}: it is the id of a {what} alike; make bundle ids unique")
+        raise RecordError(
+            column, f"ambiguous reference {value!r}: it is the id of a {what} alike; make bundle ids unique"
+        )
 
     def entity(self, value: str, column: str) -> str:
         """An entity named by bundle id, tax id or exact name (case and accents ignored)."""
         value = value.strip()
         by_id = [i for k in _ENTITY_KINDS if (i := self._local.get((k, value))) is not None]
-        for candidates in (by_id, sorted(self._tax.get(tax_key(value), {})), sorted(self._names.get(name_key(value), {}))):
+        for candidates in (
+            by_id,
+            sorted(self._tax.get(tax_key(value), {})),
+            sorted(self._names.get(name_key(value), {})),
+        ):
             if len(candidates) == 1:
                 return candidates[0]
             if candidates:
                 raise RecordError(
-                    column, f"ambiguous reference {value!r}: it matches {len(candidates)} entities "
-                    f"({', '.join(candidates[:5])}); use the bundle id instead"
+                    column,
+                    f"ambiguous reference {value!r}: it matches {len(candidates)} entities "
+                    f"({', '.join(candidates[:5])}); use the bundle id instead",
                 )
         raise RecordError(
-            column, f"unknown reference {value!r}: no entity has this id, tax id or name; "
-            "check the spelling or ingest the registry that names it first"
+            column,
+            f"unknown reference {value!r}: no entity has this id, tax id or name; "
+            "check the spelling or ingest the registry that names it first",
         )
 
     def company_by_tax(self, value: str) -> str | None:
@@ -361,7 +375,11 @@ def _remove_case(path: Path) -> None:
 
 
 def _plan(
-    sources: Sequence[str | os.PathLike[str]], *, dataset: str | None, kind: str | None, mapping: str | os.PathLike[str] | None = None
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    dataset: str | None,
+    kind: str | None,
+    mapping: str | os.PathLike[str] | None = None,
 ) -> list[_Plan]:
     if mapping is not None:
         from graphinv.ingest.mapping import plan_mapping  # the mapping module imports this one
@@ -381,7 +399,11 @@ def _plan(
         if path.is_dir():
             if kind is not None:
                 raise SourceError(f"--kind applies to single files; {str(path)!r} is a folder")
-            found = [_Plan(p, by_name[p.name], dataset or path.resolve().name) for p in sorted(path.iterdir()) if p.name in by_name]
+            found = [
+                _Plan(p, by_name[p.name], dataset or path.resolve().name)
+                for p in sorted(path.iterdir())
+                if p.name in by_name
+            ]
             found += [
                 _Plan(p, a, dataset or path.resolve().name)
                 for p in sorted(path.iterdir())
@@ -469,8 +491,12 @@ def _ingest_file(
     earlier = writer.source_path(dataset=plan.dataset, file=path.name)
     try:
         source_id = writer.start_source(
-            dataset=plan.dataset, file=path.name, kind=adapter.kind, path=str(path.resolve()),
-            sha256=_sha256(path, adapter.fingerprint), force=reread,
+            dataset=plan.dataset,
+            file=path.name,
+            kind=adapter.kind,
+            path=str(path.resolve()),
+            sha256=_sha256(path, adapter.fingerprint),
+            force=reread,
         )
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
@@ -575,7 +601,10 @@ def _write(writer: Writer, source_id: int, line: int, items: Iterable[Item]) -> 
         keyed = kind in ("Company", "Person") and props.get("registered") is not False
         tax = props.get("tax_id") if keyed else None
         writer.statement(
-            source_id, line, node_id, kind,
+            source_id,
+            line,
+            node_id,
+            kind,
             tax_key(tax) if tax else None,  # type: ignore[arg-type]
             name_key(props["name"]) if keyed else None,  # type: ignore[arg-type]
             props,
@@ -608,4 +637,3 @@ def _write_rejects(store: CaseFile, case: Path) -> Path | None:
             out.writerow([r.dataset, r.file, r.line, r.column, r.reason, r.raw])
     os.replace(tmp, path)
     return path
-

@@ -658,10 +658,13 @@ class Writer:
     def replace_resolution(self, decisions: Iterable[Decision], aliases: dict[str, str]) -> None:
         """Put this resolution run's decisions and id map in place of the previous run's."""
         decisions = sorted(set(decisions))
-        before = [Decision(*row) for row in self._db.execute(
-            "SELECT a, b, verdict, rule, score, reason, a_name, b_name FROM decision "
-            "ORDER BY a, b, verdict, rule, score, reason, a_name, b_name"
-        )]
+        before = [
+            Decision(*row)
+            for row in self._db.execute(
+                "SELECT a, b, verdict, rule, score, reason, a_name, b_name FROM decision "
+                "ORDER BY a, b, verdict, rule, score, reason, a_name, b_name"
+            )
+        ]
         before_alias = dict(self._db.execute("SELECT id, canonical FROM alias"))
         if before == decisions and before_alias == aliases:
             return
@@ -728,7 +731,14 @@ class Writer:
         )
 
     def statement(
-        self, source_id: int, line: int, node_id: str, kind: str, tax_key: str | None, name_key: str | None, props: dict[str, Any]
+        self,
+        source_id: int,
+        line: int,
+        node_id: str,
+        kind: str,
+        tax_key: str | None,
+        name_key: str | None,
+        props: dict[str, Any],
     ) -> None:
         self._statements.append((source_id, line, node_id, kind, tax_key, name_key, orjson.dumps(props)))
         if len(self._statements) >= self.BATCH:
@@ -786,7 +796,9 @@ class Writer:
         chunk = 30000
         for start in range(0, len(values), chunk):
             part = values[start : start + chunk]
-            rows = self._db.execute(f"SELECT DISTINCT id FROM statement WHERE id IN ({','.join('?' * len(part))})", part)
+            rows = self._db.execute(
+                f"SELECT DISTINCT id FROM statement WHERE id IN ({','.join('?' * len(part))})", part
+            )
             found.update(row[0] for row in rows.fetchall())
         return found
 
