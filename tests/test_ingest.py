@@ -529,7 +529,8 @@ def test_files_not_given_are_read_again_from_where_they_were_read(tmp_path: Path
     write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "45"]])
     write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
     with pytest.raises(
-        SourceError, match=r"a:ownership.csv names entities that this ingest removes.*give it in this run too"
+        SourceError,
+        match=r"a:ownership.csv names entities that this ingest removes.*changed since: give it in this run too",
     ):
         ingest(case, [folder / "companies.csv"])
     assert case.read_bytes() == before

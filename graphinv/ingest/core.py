@@ -472,14 +472,20 @@ def _orphaned(writer: Writer, plans: list[_Plan]) -> list[_Plan]:
 
 
 def _stored_plan(source: SourceInfo, registry: dict[str, Adapter]) -> _Plan:
+    """How to read a source again from where it was read, if that still holds what was read."""
     adapter = registry.get(source.kind)
     path = Path(source.path)
-    if adapter is not None and path.name == source.file and path.is_file():
-        if _sha256(path, adapter.fingerprint) == source.sha256:
-            return _Plan(path, adapter, source.dataset)
+    if adapter is None:
+        why = f"it was read through a mapping ({source.kind})"
+    elif path.name != source.file or not path.is_file():
+        why = f"{source.path!r} is gone"
+    elif _sha256(path, adapter.fingerprint) != source.sha256:
+        why = f"{source.path!r} changed since"
+    else:
+        return _Plan(path, adapter, source.dataset)
     raise SourceError(
         f"{source.dataset}:{source.file} names entities that this ingest removes, so it must be read again, "
-        f"but {source.path!r} is gone, changed or read through a mapping since: give it in this run too"
+        f"but {why}: give it in this run too"
     )
 
 
