@@ -85,6 +85,13 @@ def _print_ingest(report: IngestReport) -> None:
     unchanged = [f.file for f in report.files if f.unchanged]
     if unchanged:
         out.print(f"Unchanged since the last ingest, skipped: {', '.join(unchanged)}")
+    for f in report.files:
+        if f.replaced:
+            out.print(f"{f.dataset}/{f.file} replaces the file of that name read before, from {f.replaced}", markup=False)
+        if f.reread:
+            out.print(
+                f"{f.dataset}/{f.file} was read again: it names entities a replaced file no longer states", markup=False
+            )
     if report.rejected_total:
         err.print(f"{report.rejected_total} row(s) rejected:")
         for line in report.rejections:

@@ -15,29 +15,29 @@ from pydantic import BaseModel, ValidationError
 
 from graphinv.exc import GraphinvError, RecordError, SourceError
 from graphinv.ingest.csvfile import Row
-from graphinv.perf import gc_paused
 from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
+from graphinv.perf import gc_paused
 from graphinv.store.casefile import CaseFile, Rejection, SourceInfo, Writer
 
 __all__ = [
     "Adapter",
     "BadValue",
-    "RefSpec",
     "Context",
+    "FileReport",
     "Flag",
+    "IngestReport",
     "Item",
     "LinkStatement",
     "NodeStatement",
-    "FileReport",
-    "IngestReport",
     "Progress",
+    "RefSpec",
     "StrictIngestError",
-    "register",
     "adapters",
     "ingest",
+    "map_row",
+    "register",
     "rejects_path",
     "validation_error",
-    "map_row",
 ]
 
 
