@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import networkx as nx
@@ -172,7 +173,10 @@ def test_a_shared_office_of_16_firms_is_a_hub_not_a_lead(hub_graph: nx.MultiDiGr
     )
     assert result.notes == (note,)
     unlimited = shared_addresses(hub_graph, max_degree=None)
-    assert [(r.count, len(r.entities), len(r.links), r.hub) for r in unlimited.rows] == [(16, 16, 16, False), (2, 2, 2, False)]
+    assert [(r.count, len(r.entities), len(r.links), r.hub) for r in unlimited.rows] == [
+        (16, 16, 16, False),
+        (2, 2, 2, False),
+    ]
     assert unlimited.notes == ()
 
 
@@ -422,3 +426,45 @@ def test_uncertain_matches_count_only_with_include_possible(tmp_path: Path) -> N
     ]
     assert any(l.rel == "POSSIBLY_SAME_AS" for l in owners.rows[0].links)
     assert {bid(e) for e in cluster(g, around=["F"], hops=1, include_possible=True).rows[0].entities} >= {"F", "P1"}
+
+
+FLAGS = ["entity_ref", "list", "reason", "date"]
+FAMILY = ["person_id", "relative_id", "relation"]
+
+
+def test_risk_lists_firms_tied_only_to_a_flagged_person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # H is 100% owned by flagged PA; G is 100% owned by PB, whose spouse PC is flagged; K is run
+    # by PD, whose spouse PE (flagged) is on the other side of the family link. No firm is flagged.
+    # By hand: H +1 (PA), G +1 (PC, via PB), K +1 (PE, via PD); each one flagged person.
+    g = build(
+        tmp_path,
+        companies=(
+            COMPANY,
+            [["H", "Hueca SA", "", "", "", ""], ["G", "Gestora SA", "", "", "", ""], ["K", "Kappa SA", "", "", "", ""]],
+        ),
+        persons=(PERSON, [[p, f"Persona {p}", ""] for p in ("PA", "PB", "PC", "PD", "PE")]),
+        ownership=(OWNS, [["PA", "H", "100", "", ""], ["PB", "G", "100", "", ""]]),
+        officers=(["person_id", "company_id", "role"], [["PD", "K", "director"]]),
+        family=(FAMILY, [["PB", "PC", "spouse"], ["PE", "PD", "esposo"]]),
+        flags=(FLAGS, [[p, "DEA", "person referral", ""] for p in ("PA", "PC", "PE")]),
+    )
+    expected = [("G", 1.0, "flagged_person"), ("H", 1.0, "flagged_person"), ("K", 1.0, "flagged_person")]
+    ranked = risk(g, top=10)  # over the arrays
+    assert [(bid(r.entity), r.score, r.signals[0].name) for r in ranked.rows] == expected
+    monkeypatch.setattr(importlib.import_module("graphinv.query.risk"), "_ranked", lambda *a, **k: None)
+    assert risk(g, top=10) == ranked
+    assert [(bid(r.entity), r.score) for r in risk(g).rows] == [(b, s) for b, s, _ in expected]
+
+
+def test_risk_without_hubs_lists_every_firm_at_a_large_address_of_a_flagged_firm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 250 firms at one address, F0 flagged; with max_degree=None the address is no hub, so each
+    # other firm shares its address with 1 flagged firm: 249 rows of +1; F0 itself: +1 watchlist.
+    firms = [[f"F{i}", f"Firma {i:03d}", "", "", "", "Calle Grande 1"] for i in range(250)]
+    g = build(tmp_path, companies=(COMPANY, firms), flags=(FLAGS, [["F0", "DEA", "referral", ""]]))
+    ranked = risk(g, max_degree=None, top=300)
+    assert len(ranked.rows) == 250 and {r.score for r in ranked.rows} == {1.0}
+    assert sum(r.signals[0].name == "shared_address_flagged" for r in ranked.rows) == 249
+    monkeypatch.setattr(importlib.import_module("graphinv.query.risk"), "_ranked", lambda *a, **k: None)
+    assert risk(g, max_degree=None, top=300) == ranked

@@ -18,6 +18,7 @@ from graphinv.query._graph import (
     check_option_date,
     evidence,
     flagged_firms,
+    flagged_nodes,
     investigation,
     is_current,
     is_registered_company,
@@ -236,21 +237,31 @@ def _candidates(
     """Every firm that could carry a signal (a superset of those scored), the nominees, the hub
     addresses: by walking the graph (what ``_ranked`` computes over arrays)."""
     candidates: set[str] = set(firms_flagged) | set(importer_of)
-    # Firms tied to a flagged firm through an owner, officer, address or ownership link.
-    for firm in firms_flagged:
-        for other in _ties(graph, firm, day):
-            candidates.add(other)
-    nominees = _nominees(graph, nominee_min_firms, day)
-    for person in nominees:
-        for firm, keys in graph._succ[person].items():
-            if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day):
-                candidates.add(firm)
     hub_addresses = set()
     if max_degree is not None:
         for address in nodes_of_kind(graph, "Address"):
             if len(graph._pred[address]) > max_degree:
                 hub_addresses.add(address)
                 candidates.update(graph._pred[address])
+    # Firms tied to a flagged firm through an owner, officer, address or ownership link.
+    for firm in firms_flagged:
+        for other in _ties(graph, firm, hub_addresses):
+            candidates.add(other)
+    # Firms a flagged person, or the spouse of one, owns or runs (the flagged_person signal).
+    nodes = graph._node
+    for person in flagged_nodes(graph):
+        if nodes[person].get("kind") != "Person":
+            continue
+        spouses = [
+            r for side in (graph._succ[person], graph._pred[person]) for r, keys in side.items() if _is_spouse(keys)
+        ]
+        for near in (person, *spouses):
+            candidates.update(f for f, keys in graph._succ[near].items() if "OWNS" in keys or "OFFICER_OF" in keys)
+    nominees = _nominees(graph, nominee_min_firms, day)
+    for person in nominees:
+        for firm, keys in graph._succ[person].items():
+            if "OFFICER_OF" in keys and is_current(keys["OFFICER_OF"], day):
+                candidates.add(firm)
     return candidates, nominees, hub_addresses
 
 
@@ -364,7 +375,13 @@ def _ranked(
     cand[fd[tied[fs]]] = True
     succ_of, succ_link = other[is_succ], link[is_succ]
     cand[succ_of[is_company[succ_of] & (arr.rel[succ_link] == arr.rel_code("OWNS"))]] = True
-    small = succ_of[is_address[succ_of] & (arr.in_count[succ_of] <= 200)]
+    hub = np.zeros(n, dtype=bool)
+    if max_degree is not None:
+        hub = is_address & (arr.in_count > max_degree)
+        h_owner, h_entry = gather(arr.indptr, arr.adj, np.flatnonzero(hub))
+        h_link = arr.adj_link[h_entry]
+        cand[arr.adj[h_entry][dst[h_link] == h_owner]] = True
+    small = succ_of[is_address[succ_of] & ~hub[succ_of]]
     if len(small):
         a_owner, a_entry = gather(arr.indptr, arr.adj, unique(small))
         a_link = arr.adj_link[a_entry]
@@ -377,12 +394,15 @@ def _ranked(
     nominee[people[many]] = True
     nominee_firms = fd[fc & nominee[fs]]
     cand[nominee_firms] = True
-    hub = np.zeros(n, dtype=bool)
-    if max_degree is not None:
-        hub = is_address & (arr.in_count > max_degree)
-        h_owner, h_entry = gather(arr.indptr, arr.adj, np.flatnonzero(hub))
-        h_link = arr.adj_link[h_entry]
-        cand[arr.adj[h_entry][dst[h_link] == h_owner]] = True
+    # Firms a flagged person, or the spouse of one, owns or runs.
+    fam = arr.links_of("FAMILY")
+    sp = fam[arr.spouse[fam]]
+    x = np.concatenate([src[sp], dst[sp]]).astype(i64)
+    r = np.concatenate([dst[sp], src[sp]]).astype(i64)
+    near = arr.flagged & is_person
+    near[x[arr.flagged[r] & is_person[x]]] = True
+    cand[od[near[os_]]] = True
+    cand[fd[near[fs]]] = True
     cand &= arr.registered
 
     # Signals, as _signals() weighs them, per candidate: the score, and whether any risk signal
@@ -455,10 +475,6 @@ def _ranked(
     down = oc & ff[od]
     add("ownership_flagged", distinct(np.concatenate([od[up], os_[down]]), np.concatenate([os_[up], od[down]])))
     # Flagged persons among owners and officers, and their flagged spouses.
-    fam = arr.links_of("FAMILY")
-    sp = fam[arr.spouse[fam]]
-    x = np.concatenate([src[sp], dst[sp]]).astype(i64)
-    r = np.concatenate([dst[sp], src[sp]]).astype(i64)
     keep = arr.flagged[r]
     pers = is_person[ho]
     jf, jr = _join(ho[pers], hf[pers], x[keep], r[keep])
@@ -506,8 +522,9 @@ def _ranked(
     return chosen, nominees, {arr.ids[i] for i in np.flatnonzero(hub).tolist()}
 
 
-def _ties(graph: nx.MultiDiGraph, firm: str, day: str) -> Iterable[str]:
-    """Firms one owner, officer, address or ownership link away from ``firm``."""
+def _ties(graph: nx.MultiDiGraph, firm: str, hub_addresses: set[str]) -> Iterable[str]:
+    """Firms one owner, officer, address or ownership link away from ``firm`` (a hub address's
+    holders are candidates already)."""
     nodes = graph._node
     for other, keys in graph._pred[firm].items():
         kind = nodes[other].get("kind")
@@ -521,7 +538,7 @@ def _ties(graph: nx.MultiDiGraph, firm: str, day: str) -> Iterable[str]:
         kind = nodes[other].get("kind")
         if kind == "Company" and "OWNS" in keys:
             yield other
-        elif kind == "Address" and len(graph._pred[other]) <= 200:
+        elif kind == "Address" and other not in hub_addresses:
             yield from (h for h in graph._pred[other] if h != firm)
 
 
@@ -543,10 +560,14 @@ def _owner_ties(
     if kind == "Person":
         for side in (succ, graph._pred[other]):
             for relative, fkeys in side.items():
-                fam = fkeys.get("FAMILY")
-                if fam is not None and fam.get("relation") == "spouse" and nodes[relative].get("flagged"):
-                    spouses.append((relative, fam))
+                if _is_spouse(fkeys) and nodes[relative].get("flagged"):
+                    spouses.append((relative, fkeys["FAMILY"]))
     return firms, spouses
+
+
+def _is_spouse(keys: dict[str, dict[str, Any]]) -> bool:
+    fam = keys.get("FAMILY")
+    return fam is not None and fam.get("relation") == "spouse"
 
 
 def _nominees(graph: nx.MultiDiGraph, min_firms: int, day: str) -> dict[str, int]:
