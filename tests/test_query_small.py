@@ -468,3 +468,34 @@ def test_risk_without_hubs_lists_every_firm_at_a_large_address_of_a_flagged_firm
     assert sum(r.signals[0].name == "shared_address_flagged" for r in ranked.rows) == 249
     monkeypatch.setattr(importlib.import_module("graphinv.query.risk"), "_ranked", lambda *a, **k: None)
     assert risk(g, max_degree=None, top=300) == ranked
+
+
+def test_a_firm_owning_part_of_itself_is_not_tied_to_another_firm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # S (flagged) holds 10% of itself and 60% of T; C5 holds 10% of itself and all of C6.
+    # risk by hand: S +1 watchlist only (its stake in itself is no flagged firm it owns);
+    # T +1 ownership_flagged (owned by S), and no owner_links_flagged (S's "other" flagged firm is S).
+    # shared-owners: C5 owns one firm besides itself, so no row; S likewise.
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [[c, f"Firma {c}", "", "", "", ""] for c in ("S", "T", "C5", "C6")]),
+        ownership=(
+            OWNS,
+            [
+                ["S", "S", "10", "", ""],
+                ["S", "T", "60", "", ""],
+                ["C5", "C5", "10", "", ""],
+                ["C5", "C6", "100", "", ""],
+            ],
+        ),
+        flags=(FLAGS, [["S", "DEA", "referral", ""]]),
+    )
+    expected = [("S", 1.0, ("watchlist",)), ("T", 1.0, ("ownership_flagged",))]
+    ranked = risk(g, top=5)
+    assert [(bid(r.entity), r.score, tuple(s.name for s in r.signals)) for r in ranked.rows] == expected
+    monkeypatch.setattr(importlib.import_module("graphinv.query.risk"), "_ranked", lambda *a, **k: None)
+    assert risk(g, top=5) == ranked
+    assert shared_owners(g).rows == ()  # the array path
+    assert shared_owners(g, include_possible=True).rows == ()  # the Python walk
+    assert shared_owners(g, limit=5).rows == ()

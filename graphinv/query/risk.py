@@ -470,9 +470,9 @@ def _ranked(
     ho, hf = np.concatenate([os_[oc], fs[fc]]), np.concatenate([od[oc], fd[fc]])
     keep = local[hf] >= 0
     ho, hf = ho[keep], hf[keep]
-    # Owning or being owned by flagged firms.
-    up = oc & is_company[os_] & ff[os_]
-    down = oc & ff[od]
+    # Owning or being owned by flagged firms (a firm's stake in itself is neither).
+    up = oc & is_company[os_] & ff[os_] & (os_ != od)
+    down = oc & ff[od] & (os_ != od)
     add("ownership_flagged", distinct(np.concatenate([od[up], os_[down]]), np.concatenate([os_[up], od[down]])))
     # Flagged persons among owners and officers, and their flagged spouses.
     keep = arr.flagged[r]
@@ -487,7 +487,7 @@ def _ranked(
     off_only = (own_keys[where] != off_keys) if len(own_keys) else np.ones(len(off_keys), dtype=bool)
     ts = np.concatenate([os_[oc], fs[fc & off_only]])
     tg = np.concatenate([od[oc], fd[fc & off_only]])
-    keep = ff[tg] & (arr.out_count[ts] <= 200)
+    keep = ff[tg] & (arr.out_count[ts] <= 200) & (ts != tg)
     pair = unique(ho * n + hf)
     tf, tt = _join(pair // n, pair % n, ts[keep], tg[keep])
     add("owner_links_flagged", distinct(tf[tf != tt], tt[tf != tt]))
@@ -552,7 +552,7 @@ def _owner_ties(
     succ = graph._succ[other]
     if len(succ) <= 200:  # a mass owner (a fund, a nominee service) ties firms to nothing
         for firm2, keys2 in succ.items():
-            if firm2 in firms_flagged:
+            if firm2 in firms_flagged and firm2 != other:  # its stake in itself ties it to nothing
                 l2 = keys2.get("OWNS") or keys2.get("OFFICER_OF")
                 if l2 is not None and is_current(l2, day):
                     firms.append((firm2, l2))
@@ -701,7 +701,7 @@ def _signals(
                 f"officer {_label(graph, other)} is an officer of {nominees[other]} firms (nominee-like)",
                 [role_link],
             )
-        if own_link is not None and okind == "Company" and other in firms_flagged:
+        if own_link is not None and okind == "Company" and other in firms_flagged and other != firm:
             ownership_flagged[other] = own_link
         if okind == "Person" and nodes[other].get("flagged"):
             flagged_people.setdefault(other, []).append(link)
@@ -716,7 +716,7 @@ def _signals(
                 tied_flagged.setdefault(firm2, []).extend([link, l2])
     for owned, keys in graph._succ[firm].items():
         own_link = keys.get("OWNS")
-        if own_link is not None and owned in firms_flagged and is_current(own_link, day):
+        if own_link is not None and owned in firms_flagged and owned != firm and is_current(own_link, day):
             ownership_flagged[owned] = own_link
     if tied_flagged:
         signal(

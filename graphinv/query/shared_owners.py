@@ -199,7 +199,8 @@ def _holdings(graph: nx.MultiDiGraph, rel: str, day: str, flagged: bool, max_deg
     hundreds of firms would otherwise each be read only to be left out."""
     arr = arrays(graph)
     links = arr.links_of(rel)
-    links = links[is_current_links(arr, links, day)]
+    # A firm's stake in itself is no other firm held.
+    links = links[is_current_links(arr, links, day) & (arr.src[links] != arr.dst[links])]
     src, dst = arr.src[links].astype(np.int64), arr.dst[links].astype(np.int64)
     n = len(arr.ids)
     firms = np.bincount(src, minlength=n)
@@ -270,7 +271,7 @@ def _held_with_aliases(
             continue
         for firm, keys in targets.items():
             attrs = keys.get(rel)
-            if attrs is not None and is_current(attrs, day):
+            if attrs is not None and firm != owner and is_current(attrs, day):
                 held.setdefault(aliases.get(owner, owner), {}).setdefault(firm, []).append(attrs)
     count = {owner: len(firms) for owner, firms in held.items() if len(firms) >= 2}
     for owner, n in count.items():
