@@ -499,3 +499,72 @@ def test_a_firm_owning_part_of_itself_is_not_tied_to_another_firm(
     assert shared_owners(g).rows == ()  # the array path
     assert shared_owners(g, include_possible=True).rows == ()  # the Python walk
     assert shared_owners(g, limit=5).rows == ()
+
+
+@pytest.fixture
+def vague_dates(tmp_path: Path) -> nx.MultiDiGraph:
+    """4-piperidone imports dated to the day, the month, the year, or not at all."""
+    firms = [
+        ["OLD", "Distribuidora Antigua", "OLD", "", "", ""],
+        ["I4", "Importadora Cuatro", "I4", "", "", ""],
+        ["I5", "Importadora Cinco", "I5", "", "", ""],
+        ["I6", "Importadora Seis", "I6", "", "", ""],
+    ]
+    shipments = [
+        ["S1", "2018-03-01", "DISTRIBUIDORA ANTIGUA", "OLD", "Far Chem", "CN", "4-piperidona", "2933.39", "100"],
+        ["S7", "", "IMPORTADORA CUATRO", "I4", "Far Chem", "CN", "4-piperidona", "2933.39", "5"],
+        ["S8", "2020-01-01", "IMPORTADORA CUATRO", "I4", "Far Chem", "CN", "4-piperidona", "2933.39", "7"],
+        ["S9", "2019", "IMPORTADORA CINCO", "I5", "Far Chem", "CN", "4-piperidona", "2933.39", "9"],
+        ["S10", "2019-06", "IMPORTADORA SEIS", "I6", "Far Chem", "CN", "4-piperidona", "2933.39", "10"],
+    ]
+    return build(tmp_path, companies=(COMPANY, firms), shipments=(SHIP, shipments))
+
+
+def test_a_vague_date_is_the_first_day_of_its_period_and_an_option_the_whole_period(
+    vague_dates: nx.MultiDiGraph,
+) -> None:
+    g = vague_dates
+
+    def new(**options: str) -> list[tuple[str, str | None, bool]]:
+        rows = new_importers(g, chemical="4-piperidona", **options).rows  # type: ignore[arg-type]
+        return [(bid(r.company), r.first_import, r.new) for r in rows]
+
+    # By hand: S9 "2019" counts as 2019-01-01 and S10 "2019-06" as 2019-06-01, so both are on or
+    # after 2019-01-01 (and after --since 2019, which starts on 2019-01-01); only S10 is on or
+    # after 2019-06-01. I4's first dated import is S8, 2020-01-01.
+    expected = [("I5", "2019", True), ("I6", "2019-06", True), ("I4", "2020-01-01", True)]
+    assert new(since="2019-01-01") == new(since="2019") == expected
+    assert new(since="2019-06-01") == new(since="2019-06") == expected[1:]
+    # --until 2019 runs through 2019-12-31: every 2019 shipment counts, S8 (2020) and the undated S7
+    # do not (neither can be placed before it); OLD imported in 2018, before --since.
+    assert new(since="2019", until="2019", established=True) == [*expected[:2], ("OLD", "2018-03-01", False)]
+    assert new(since="2019", until="2019-05-31") == expected[:1]  # S10 counts as 2019-06-01
+    with pytest.raises(GraphinvError, match="as_of: .*one day.*2020-12-31"):
+        ubo(g, "OLD", as_of="2020")
+    with pytest.raises(GraphinvError, match="as_of"):
+        risk(g, as_of="2020-06")
+    # risk's new importers read the same rule: I5's first import (2019) is on or after 2019-01-01.
+    scored = {bid(r.entity): r for r in risk(g, since="2019-01-01").rows}
+    assert "new importer of 4-piperidone: first import 2019 (S9), on or after 2019-01-01" in scored["I5"].reasons[0]
+
+
+def test_an_undated_shipment_counts_but_never_decides_the_first_import(vague_dates: nx.MultiDiGraph) -> None:
+    g = vague_dates
+    # By hand: I4 imported S7 (undated, 5 kg) and S8 (2020-01-01, 7 kg): first import 2020-01-01
+    # (S8), 2 shipments, 12 kg, new since 2019-01-01; with --until 2020-12-31 only S8 counts.
+    result = new_importers(g, chemical="4-piperidona", since="2019-01-01")
+    i4 = next(r for r in result.rows if bid(r.company) == "I4")
+    assert (i4.first_import, bid(i4.first_shipment), i4.shipments, i4.quantity_kg, i4.new) == (
+        "2020-01-01",
+        "S8",
+        2,
+        12.0,
+        True,
+    )
+    assert any("undated" in n and "Importadora Cuatro" in n for n in result.notes)
+    until = new_importers(g, chemical="4-piperidona", since="2019-01-01", until="2020-12-31")
+    assert [(r.first_import, r.shipments, r.new) for r in until.rows if bid(r.company) == "I4"] == [
+        ("2020-01-01", 1, True)
+    ]
+    reasons = {bid(r.entity): r.reasons for r in risk(g, since="2019-01-01").rows}
+    assert any("first import 2020-01-01 (S8)" in r and "2 shipments, 12 kg" in r for r in reasons["I4"])

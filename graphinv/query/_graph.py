@@ -6,6 +6,7 @@ weak maps keyed by the graph object, never written into the graph.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import operator
@@ -32,6 +33,7 @@ __all__ = [
     "HubCheck",
     "as_of_date",
     "check_option_date",
+    "day_key",
     "evidence",
     "flagged_firms",
     "flagged_nodes",
@@ -171,6 +173,17 @@ def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any], name: Callable[[str]
     )
 
 
+def day_key(value: str) -> str:
+    """A date as the investigations compare and order it: a vague one (``2019``, ``2019-05``,
+    which bundles allow) stands for the first day of its period (``2019-01-01``, ``2019-05-01``).
+    The text shown is the one given; only comparisons read the key."""
+    if len(value) == 4:
+        return value + "-01-01"
+    if len(value) == 7:
+        return value + "-01"
+    return value
+
+
 def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
     """A link as it stood on ``as_of``. A link that rows state for several periods (a share that
     changed, a new role: ``periods``, see ``casefile.merge_statement``) gives the values of the
@@ -179,7 +192,7 @@ def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
     periods = attrs.get("periods")
     if not periods:
         return attrs
-    begun = [p for p in periods if not p.get("start_date") or p["start_date"] <= as_of] or periods[:1]
+    begun = [p for p in periods if not p.get("start_date") or day_key(p["start_date"]) <= as_of] or periods[:1]
     chosen = next((p for p in reversed(begun) if is_current(p, as_of)), begun[-1])
     view = {k: v for k, v in attrs.items() if k not in PERIOD_PROPERTIES and k != "periods"}
     view.update({k: v for k, v in chosen.items() if k != "source"})
@@ -188,7 +201,9 @@ def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
 
 
 def is_current(attrs: dict[str, Any], as_of: str) -> bool:
-    """Whether a dated link (ownership, office) holds on ``as_of``: started, and not yet ended."""
+    """Whether a dated link (ownership, office) holds on ``as_of`` (a day): started, and not yet
+    ended. A vague start or end compares as its first day (``day_key``): against a full day the
+    plain text comparison gives the same answer, so it is read as it is."""
     start = attrs.get("start_date")
     if start and start > as_of:
         return False
@@ -196,22 +211,40 @@ def is_current(attrs: dict[str, Any], as_of: str) -> bool:
     return not end or end > as_of
 
 
-def check_option_date(value: str | None, option: str) -> str | None:
+def _date_text(value: str | dt.date) -> str:
+    if isinstance(value, dt.datetime):  # a datetime is a date too: its day, not its isoformat()
+        value = value.date()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def check_option_date(value: str | dt.date | None, option: str, *, end: bool = False) -> str | None:
+    """An option's date as a day (YYYY-MM-DD). A year or month given means its whole period: it
+    begins on its first day (``since``) or, with ``end``, runs through its last (``until``)."""
     if value is None:
         return None
     try:
-        return check_date(str(value))
+        text = check_date(_date_text(value))
     except ValueError as exc:
         raise GraphinvError(f"{option}: {exc}; give a date as YYYY-MM-DD, e.g. 2021-03-15") from None
+    if len(text) == 10 or not end:
+        return day_key(text)
+    year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
+    return f"{text[:4]}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
 
 
 def as_of_date(as_of: str | dt.date | None) -> str:
-    """The date validity is judged on: the one given, else today."""
+    """The day validity is judged on: the one given, else today. A year or month is refused:
+    which of its days is meant changes who owns what."""
     if as_of is None:
         return dt.date.today().isoformat()
-    if isinstance(as_of, dt.date):
-        return as_of.isoformat()
-    return check_option_date(as_of, "as_of") or ""
+    day = check_option_date(as_of, "as_of") or ""
+    if len(_date_text(as_of)) != 10:
+        last = check_option_date(as_of, "as_of", end=True)
+        raise GraphinvError(
+            f"as_of: ownership and offices are judged on one day, got {as_of!r}; "
+            f"give a day as YYYY-MM-DD, e.g. {day} or {last}"
+        )
+    return day
 
 
 def _kind_index(graph: nx.MultiDiGraph) -> dict[str, tuple[str, ...]]:

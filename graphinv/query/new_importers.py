@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import networkx as nx
 
 from graphinv.exc import GraphinvError
-from graphinv.query._graph import check_option_date, evidence, investigation, nodes_of_kind, same_as
+from graphinv.query._graph import check_option_date, day_key, evidence, investigation, nodes_of_kind, same_as
 from graphinv.query.results import Entity, Evidence, QueryResult, Row
 from graphinv.resolve.chemicals import canonical_chemical, find_chemical, lexicon
 from graphinv.store.graph import graph_index, register_index
@@ -174,25 +174,42 @@ def new_importers(
     shipment count, kilograms and suppliers. A shipment's chemical is the one ingest recorded, else
     the lexicon's reading of its product text, so every spelling and salt counts.
 
-    ``until`` ignores shipments after that date. ``established`` also lists the firms that imported
-    it before ``since`` (``new`` False), after the new ones. With ``include_possible``, importers
-    joined by POSSIBLY_SAME_AS (a customs spelling and a registry firm) count as one.
+    ``until`` ignores shipments after that date, and undated ones. ``established`` also lists the
+    firms that imported it before ``since`` (``new`` False), after the new ones. With
+    ``include_possible``, importers joined by POSSIBLY_SAME_AS (a customs spelling and a registry
+    firm) count as one.
+
+    A shipment dated only by year or month counts as the first day of that period (``2019`` as
+    2019-01-01); ``since`` or ``until`` given as a year or month is the whole period (``until="2019"``:
+    through 2019-12-31). The first import is the earliest dated shipment: undated ones count in
+    ``shipments`` and ``quantity_kg`` only, and the notes name the firms that have some.
     """
     name = resolve_chemical(chemical)
-    since_day = check_option_date(since.isoformat() if isinstance(since, dt.date) else since, "since")
-    until_day = check_option_date(until.isoformat() if isinstance(until, dt.date) else until, "until")
+    since_day = check_option_date(since, "since")
+    until_day = check_option_date(until, "until", end=True)
     aliases = same_as(graph) if include_possible else None
     imports = chemical_imports(graph, {name}, aliases=aliases).get(name, {})
     rows = []
+    undated: list[Entity] = []
     for importer, entry in imports.items():
-        dated = sorted(s for s in entry.shipments if not until_day or (s[0] and s[0] <= until_day))
-        if not dated:
+        # (day, date as given, shipment): a vague date counts as its first day (day_key). With
+        # ``until``, an undated shipment is left out: nothing places it before that day.
+        kept_shipments = sorted(
+            (day_key(d), d, s) for d, s in entry.shipments if not until_day or (d and day_key(d) <= until_day)
+        )
+        if not kept_shipments:
             continue
-        kept = {s for _, s in dated}
-        first_date = dated[0][0] or None
-        is_new = first_date is not None and first_date >= (since_day or "")
+        dated = [s for s in kept_shipments if s[1]]
+        kept = {s for _, _, s in kept_shipments}
+        # The first import is the earliest dated one: an undated shipment counts in the totals
+        # but cannot be said to come first.
+        first_date = dated[0][1] if dated else None
+        is_new = bool(dated) and dated[0][0] >= (since_day or "")
         if not is_new and not established:
             continue
+        company = Entity.of(graph, importer)
+        if len(dated) < len(kept_shipments):
+            undated.append(company)
         links = [l for l in entry.links if l["target"] in kept]
         if aliases:
             links += _same_as_links(graph, importer, aliases)
@@ -203,26 +220,35 @@ def new_importers(
         )
         rows.append(
             Importer(
-                company=Entity.of(graph, importer),
+                company=company,
                 chemical=name,
                 first_import=first_date,
-                first_shipment=Entity.of(graph, dated[0][1]),
-                last_import=dated[-1][0] or None,
+                first_shipment=Entity.of(graph, (dated or kept_shipments)[0][2]),
+                last_import=dated[-1][1] if dated else None,
                 shipments=len(kept),
                 quantity_kg=round(kg, 3),
-                years=tuple(sorted({int(d[:4]) for d, _ in dated if d[:4].isdigit()})),
+                years=tuple(sorted({int(d[:4]) for _, d, _ in dated if d[:4].isdigit()})),
                 exporters=tuple(Entity.of(graph, e) for e in exporters),
                 new=is_new,
                 links=tuple(
                     evidence(graph, l)
                     for l in sorted(
-                        links, key=lambda l: (str(graph._node[l["target"]].get("date") or ""), l["target"], l["rel"])
+                        links,
+                        key=lambda l: (day_key(str(graph._node[l["target"]].get("date") or "")), l["target"], l["rel"]),
                     )
                 ),
             )
         )
-    rows.sort(key=lambda r: (not r.new, r.first_import or "9999", r.company.name, r.company.id))
-    return NewImporters(rows=tuple(rows), chemical=name, since=since_day or "")
+    rows.sort(key=lambda r: (not r.new, day_key(r.first_import or "9999"), r.company.name, r.company.id))
+    notes = []
+    if undated:
+        undated.sort(key=lambda e: (e.name, e.id))
+        shown = ", ".join(e.label for e in undated[:5]) + (f" and {len(undated) - 5} more" if len(undated) > 5 else "")
+        notes.append(
+            f"{len(undated)} firm(s) have undated shipments of {name}, counted in shipments and kg "
+            f"but never as the first import: {shown}"
+        )
+    return NewImporters(rows=tuple(rows), chemical=name, since=since_day or "", notes=tuple(notes))
 
 
 def _same_as_links(graph: nx.MultiDiGraph, rep: str, aliases: dict[str, str]) -> list[dict[str, Any]]:

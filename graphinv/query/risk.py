@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -16,6 +16,7 @@ from graphinv.query._graph import (
     POSSIBLY_SAME_AS,
     as_of_date,
     check_option_date,
+    day_key,
     evidence,
     flagged_firms,
     flagged_nodes,
@@ -132,7 +133,7 @@ def risk(
         if unknown:
             raise GraphinvError(f"Unknown risk signal(s) {unknown!r} (known: {', '.join(WEIGHTS)})")
         weight.update(weights)
-    since_day = check_option_date(since.isoformat() if isinstance(since, dt.date) else since, "since")
+    since_day = check_option_date(since, "since")
     nodes = graph._node
     watched = {c.name for c in lexicon() if c.category in WATCHED_CATEGORIES}
     imports = chemical_imports(graph, watched, aliases=same_as(graph) if include_possible else None)
@@ -142,14 +143,15 @@ def risk(
         # The case's own "now": ages are judged against the data, so an old case reads the same
         # today as the day it was built.
         latest = latest_shipment_date(graph)
-        reference = latest[:10] if latest else as_of_date(None)
+        reference = day_key(latest[:10]) if latest else as_of_date(None)
     day = reference
 
     firms_flagged = set(flagged_firms(graph))
 
     # Per firm and chemical: first import, years, shipments; and who began late.
     first_in_case = {
-        chem: min((d for e in per.values() for d, _ in e.shipments if d), default="") for chem, per in imports.items()
+        chem: min((day_key(d) for e in per.values() for d, _ in e.shipments if d), default="")
+        for chem, per in imports.items()
     }
     importer_of: dict[str, list[tuple[str, Any]]] = {}
     for chem, per in imports.items():
@@ -265,25 +267,32 @@ def _candidates(
     return candidates, nominees, hub_addresses
 
 
+class _Watched(NamedTuple):
+    """How a firm imported one watched chemical (the one rule both the ranking and the sentences read)."""
+
+    dated: list[tuple[str, str, str]]  # its dated shipments as (day_key, date as given, id), in order
+    late: bool  # began late: on or after ``since_day``, or ``new_after_years`` after the case's first
+    gap: float | None  # years after the case's first import of it (None with ``since_day``)
+    long_history: bool  # imported from that first year, in 4 or more distinct years
+
+
 def _watched_import(
     chem: str, entry: Any, first_in_case: dict[str, str], since_day: str | None, new_after_years: float
-) -> tuple[list[str], bool, float | None, bool] | None:
-    """How a firm imported one watched chemical: ``(its shipment dates sorted, began late?, years
-    after the case's first import of it (None with ``since_day``), imported from that first year
-    for 4+ years?)``; None without a dated shipment. The one rule both the ranking and the
-    sentences read."""
-    dated = sorted(d for d, _ in entry.shipments if d)
+) -> _Watched | None:
+    """How a firm imported one watched chemical; None without a dated shipment. A vague date counts
+    as the first day of its period (``day_key``); an undated shipment never decides the first import."""
+    dated = sorted((day_key(d), d, s) for d, s in entry.shipments if d)
     if not dated:
         return None
-    first = dated[0]
+    first = dated[0][0]
     gap = None
     if since_day is not None:
         late = first >= since_day
     else:
         gap = _years(first_in_case.get(chem, first), first)
         late = gap is not None and gap >= new_after_years
-    long_history = not late and first == first_in_case.get(chem) and len({d[:4] for d in dated}) >= 4
-    return dated, late, gap, long_history
+    long_history = not late and first == first_in_case.get(chem) and len({d[:4] for d, _, _ in dated}) >= 4
+    return _Watched(dated, late, gap, long_history)
 
 
 def _import_counts(
@@ -293,17 +302,17 @@ def _import_counts(
     new_after_years: float,
 ) -> tuple[int, int, str | None]:
     """A firm's watched imports as ``_signals`` reads them: how many chemicals it began importing
-    late, how many it imported from the start for 4+ years, and its first watched import."""
+    late, how many it imported from the start for 4+ years, and its first watched import (a day)."""
     new = long = 0
     first_watched: str | None = None
     for chem, entry in imports:
         found = _watched_import(chem, entry, first_in_case, since_day, new_after_years)
         if found is None:
             continue
-        dated, late, _gap, long_history = found
-        first_watched = min(first_watched or dated[0], dated[0])
-        new += late
-        long += long_history
+        first = found.dated[0][0]
+        first_watched = min(first_watched or first, first)
+        new += found.late
+        long += found.long_history
     return new, long, first_watched
 
 
@@ -623,33 +632,31 @@ def _signals(
         signal("watchlist", f"on watch list: {'; '.join(str(r) for r in reasons)}")
 
     # Imports of watched precursors.
-    first_watched: str | None = None
+    first_watched: tuple[str, str] | None = None  # (day, date as given)
     new_chemicals = []
     for chem, entry in sorted(imports, key=lambda item: item[0]):
         found = _watched_import(chem, entry, first_in_case, since_day, new_after_years)
         if found is None:
             continue
-        dated, late, gap, long_history = found
-        first = dated[0]
-        first_watched = min(first_watched or first, first)
+        _, first, first_id = found.dated[0]
+        first_watched = min(first_watched or found.dated[0][:2], found.dated[0][:2])
         if since_day is not None:
             context = f"on or after {since_day}"
-        elif gap is not None:
-            context = f"{gap:.1f} years after the first import of it in the case ({first_in_case.get(chem)})"
+        elif found.gap is not None:
+            context = f"{found.gap:.1f} years after the first import of it in the case ({first_in_case.get(chem)})"
         else:
             context = ""
-        if late:
-            new_chemicals.append((chem, first, entry, context))
-        elif long_history:
-            years = sorted({d[:4] for d in dated})
+        if found.late:
+            new_chemicals.append((chem, first, first_id, entry, context))
+        elif found.long_history:
+            years = sorted({d[:4] for d, _, _ in found.dated})
             signal(
                 "long_import_history",
-                f"imported {chem} in {len(years)} distinct years since {first[:4]} ({len(dated)} shipments), "
+                f"imported {chem} in {len(years)} distinct years since {first[:4]} ({len(found.dated)} shipments), "
                 "from the first year it appears in the case",
             )
-    for i, (chem, first, entry, context) in enumerate(new_chemicals):
+    for i, (chem, first, first_id, entry, context) in enumerate(new_chemicals):
         kg = sum(float(nodes[s].get("quantity_kg") or 0.0) for _, s in entry.shipments)
-        first_id = min(entry.shipments)[1]
         shown = nodes[first_id].get("bundle_id") or first_id
         links = [l for l in entry.links if l["target"] == first_id]
         signal(
@@ -661,10 +668,14 @@ def _signals(
     # Age and size.
     incorporated = attrs.get("incorporation_date")
     if incorporated:
-        at = first_watched or day
+        at = first_watched[0] if first_watched else day
         age = _years(str(incorporated), at)
         if age is not None:
-            when = f"before its first import of a watched precursor ({at})" if first_watched else f"before {at}"
+            when = (
+                f"before its first import of a watched precursor ({first_watched[1]})"
+                if first_watched
+                else f"before {at}"
+            )
             if 0 <= age < 3:
                 signal("very_young", f"incorporated {incorporated}, {age:.1f} years {when}")
             elif 3 <= age < 6:
