@@ -568,3 +568,55 @@ def test_an_undated_shipment_counts_but_never_decides_the_first_import(vague_dat
     ]
     reasons = {bid(r.entity): r.reasons for r in risk(g, since="2019-01-01").rows}
     assert any("first import 2020-01-01 (S8)" in r and "2 shipments, 12 kg" in r for r in reasons["I4"])
+
+
+def test_ubo_says_when_the_depth_limit_cut_a_chain(tmp_path: Path) -> None:
+    # L0 <- L1 <- ... <- L45 at 100% each, PZ owns all of L45: 46 links up from L0, past MAX_DEPTH
+    # (40), so PZ is not reached; PY holds 0% of L0 directly and is listed.
+    firms = [[f"L{i}", f"Capa {i}", "", "", "", ""] for i in range(46)]
+    owns = [[f"L{i + 1}", f"L{i}", "100", "", ""] for i in range(45)] + [["PZ", "L45", "100", "", ""]]
+    g = build(
+        tmp_path,
+        companies=(COMPANY, firms),
+        persons=(PERSON, [["PZ", "Zoe Final", ""], ["PY", "Yago Directo", ""]]),
+        ownership=(OWNS, [*owns, ["PY", "L0", "0", "", ""]]),
+        flags=(FLAGS, [["L0", "DEA", "referral", ""]]),
+    )
+    result = ubo(g, "L0")
+    assert [bid(r.owner) for r in result.rows] == ["PY"] and result.truncated
+    assert any("longer than 40 links" in n and "not listed" in n for n in result.notes)
+    assert ubo(g, "L40").notes == () and not ubo(g, "L40").truncated  # 6 links up to PZ: all walked
+    assert any("L0" in n and "longer than 40 links" in n for n in freeze_list(g, flagged=True).notes)
+
+
+def test_ubo_notes_ultimate_owners_below_the_threshold_and_treasury_shares(tmp_path: Path) -> None:
+    # T3 <- Y1 80%; Y1 <- Y2 50%, PB 50%; Y2 <- Y3 50%; Y3 <- T3 100% (a cycle back to T3).
+    # By hand: PB holds 80% x 50% = 40% of T3, the only ultimate owner. At threshold 50 only Y1
+    # (80%, itself owned) reaches it: the note must say an ultimate owner exists below 50%.
+    # S holds 60% of T and 10% of itself, nothing else: S is T's ultimate owner at 60%.
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [[c, f"Firma {c}", "", "", "", ""] for c in ("T3", "Y1", "Y2", "Y3", "T", "S")]),
+        persons=(PERSON, [["PB", "Bruno Inventado", ""]]),
+        ownership=(
+            OWNS,
+            [
+                ["Y1", "T3", "80", "", ""],
+                ["Y2", "Y1", "50", "", ""],
+                ["PB", "Y1", "50", "", ""],
+                ["Y3", "Y2", "50", "", ""],
+                ["T3", "Y3", "100", "", ""],
+                ["S", "T", "60", "", ""],
+                ["S", "S", "10", "", ""],
+            ],
+        ),
+    )
+    assert [(bid(r.owner), r.effective_pct) for r in ubo(g, "T3").rows] == [("PB", 40.0)]
+    high = ubo(g, "T3", threshold=50)
+    assert high.rows == ()
+    assert [n for n in high.notes if "ultimate" in n] == [
+        "no ultimate owner holds 50% or more: the largest, Bruno Inventado, holds 40% (lower the threshold to list it)"
+    ]
+    selfish = ubo(g, "T")
+    assert [(bid(r.owner), r.effective_pct, r.ultimate) for r in selfish.rows] == [("S", 60.0, True)]
+    assert not any("no ultimate owner" in n for n in selfish.notes)

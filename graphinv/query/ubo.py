@@ -59,7 +59,7 @@ class Ubo(QueryResult):
     firm: Entity
     as_of: str
     cycles: tuple[tuple[str, ...], ...] = ()
-    truncated: bool = False
+    truncated: bool = False  # a limit (MAX_CHAINS chains, MAX_DEPTH links) cut the walk: see the notes
 
 
 @dataclass
@@ -77,7 +77,8 @@ class _Stake:
 class _Ownership:
     stakes: dict[str, _Stake]
     cycles: set[tuple[str, ...]]
-    truncated: bool
+    truncated: bool  # stopped after max_chains chains
+    too_deep: bool  # a chain reached max_depth links with owners further up, not followed
     owners: dict[str, list[tuple[str, dict[str, Any]]]]  # _owners_of() of each firm read
 
 
@@ -99,6 +100,23 @@ def _owners_read(
     if found is None:
         found = owners[firm] = _owners_of(graph, firm, day)
     return found
+
+
+def _only_self_owned(
+    graph: nx.MultiDiGraph, owners: dict[str, list[tuple[str, dict[str, Any]]]], firm: str, day: str
+) -> bool:
+    """Whether a firm has no current owner but itself: a stake in itself (treasury shares) is no
+    outside owner, so such a firm ends its chains (is ultimate)."""
+    return all(owner == firm for owner, _ in _owners_read(graph, owners, firm, day))
+
+
+def depth_note(firm_label: str | None = None) -> str:
+    """What an answer says when ``ownership`` met chains longer than ``MAX_DEPTH`` links."""
+    whose = f"{firm_label}: " if firm_label else ""
+    return (
+        f"{whose}ownership chains longer than {MAX_DEPTH} links were cut: "
+        "the owners further up are not listed and shares through them are lower bounds"
+    )
 
 
 def _canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
@@ -126,7 +144,7 @@ def ownership(
     stakes: dict[str, _Stake] = {}
     cycles: set[tuple[str, ...]] = set()
     chains = 0
-    truncated = False
+    truncated = too_deep = False
     # (node reached, product so far, all shares known so far, chain from node down to firm, links)
     stack: list[tuple[str, float, bool, tuple[str, ...], tuple[dict[str, Any], ...]]] = [(firm, 1.0, True, (firm,), ())]
     while stack:
@@ -162,9 +180,12 @@ def ownership(
             stake.paths.append(chain)
             for link in chain_links:
                 stake.links[(link["source"], link["target"])] = link
-            if nodes[owner].get("kind") == "Company" and len(chain) <= max_depth:
-                stack.append((owner, now_product, now_known, chain, chain_links))
-    return _Ownership(stakes=stakes, cycles=cycles, truncated=truncated, owners=owners)
+            if nodes[owner].get("kind") == "Company":
+                if len(chain) <= max_depth:
+                    stack.append((owner, now_product, now_known, chain, chain_links))
+                elif _owners_read(graph, owners, owner, day):
+                    too_deep = True
+    return _Ownership(stakes=stakes, cycles=cycles, truncated=truncated, too_deep=too_deep, owners=owners)
 
 
 def _said(graph: nx.MultiDiGraph, link: dict[str, Any], said: dict[tuple[str, str], Evidence]) -> Evidence:
@@ -199,7 +220,7 @@ def stakes(graph: nx.MultiDiGraph, day: str, result: _Ownership) -> list[Stake]:
     rows = []
     nodes = graph._node
     for owner, stake in result.stakes.items():
-        ultimate = nodes[owner].get("kind") != "Company" or not _owners_read(graph, result.owners, owner, day)
+        ultimate = nodes[owner].get("kind") != "Company" or _only_self_owned(graph, result.owners, owner, day)
         effective = _round(stake.known) if stake.any_known else None
         if stake.any_unknown:
             max_pct: float | None = min(100.0, _round(stake.known + stake.unknown_bound))
@@ -307,7 +328,9 @@ def ubo(
     Shares multiply along each ownership chain and add up over chains. A chain never visits a firm
     twice, so a cycle (A owns B owns C owns A) neither loops nor inflates: each firm's stake in
     itself is left out, and the cycles met are listed. Ultimate owners are persons and firms with
-    no current owner of their own; ``intermediate`` adds the firms on the way. An owner reached only
+    no current owner of their own (a firm's stake in itself, treasury shares, is not an owner);
+    ``intermediate`` adds the firms on the way. Chains are followed up to ``MAX_DEPTH`` links and
+    ``MAX_CHAINS`` chains; ``truncated`` and the notes say when either limit cut the walk. An owner reached only
     through a link without a share has ``effective_pct`` None and ``share_known`` False (never a
     guess), with ``max_pct`` the most it could hold. Rows below ``threshold`` are left out (an
     unknown share is kept while it could reach the threshold).
@@ -318,9 +341,10 @@ def ubo(
     day = as_of_date(as_of)
     aliases = same_as(graph) if include_possible else None
     found = ownership(graph, firm, day, aliases=aliases)
+    everyone = owner_rows(graph, firm, day, found)
     rows = [
         r
-        for r in owner_rows(graph, firm, day, found)
+        for r in everyone
         if (intermediate or r.ultimate)
         and ((r.effective_pct or 0.0) >= threshold or (not r.share_known and (r.max_pct or 0.0) >= threshold))
     ]
@@ -332,13 +356,24 @@ def ubo(
         notes.append(f"ownership cycle {names}: a firm's stake in itself through the cycle is not counted")
     if found.truncated:
         notes.append(f"stopped after {MAX_CHAINS:,} ownership chains: shares are lower bounds")
+    if found.too_deep:
+        notes.append(depth_note())
     if not any(r.ultimate for r in rows) and found.stakes and not intermediate:
-        notes.append("no ultimate owner at this threshold: every owner found is itself owned (see intermediate)")
+        ultimate = [r for r in everyone if r.ultimate]
+        if ultimate:
+            # The rows are largest share first: the first ultimate owner is the largest.
+            largest = ultimate[0]
+            notes.append(
+                f"no ultimate owner holds {threshold:g}% or more: the largest, {largest.owner.name}, holds "
+                f"{_pct_text(largest)}% (lower the threshold to list it)"
+            )
+        else:
+            notes.append("no ultimate owner: every owner found is itself owned (see intermediate)")
     return Ubo(
         rows=tuple(rows),
         firm=Entity.of(graph, firm),
         as_of=day,
         cycles=tuple(sorted(found.cycles)),
-        truncated=found.truncated,
+        truncated=found.truncated or found.too_deep,
         notes=tuple(notes),
     )
