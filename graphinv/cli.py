@@ -373,7 +373,7 @@ def query_command(
         )
     except GraphinvError as exc:
         raise _fail(exc) from None
-    extras = [f"hub (left out): {h.entity.label} - {h.degree} firms and persons" for h in result.hubs]
+    extras = [result.hub_line(h) for h in result.hubs]
     extras += [f"note: {note}" for note in result.notes]
     if format == "json":
         typer.echo(json.dumps(result.json_rows(), ensure_ascii=False, indent=2))
@@ -387,16 +387,16 @@ def query_command(
             return sep.join(str(v) for v in value)
         return "yes" if value is True else "" if value is False else str(value)
 
+    columns = list(rows[0]) if rows else list(result.columns())
     if format == "csv":
-        if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows({k: cell(v, "; ") if isinstance(v, (list, tuple)) else v for k, v in row.items()} for row in rows)
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: cell(v, "; ") if isinstance(v, (list, tuple)) else v for k, v in row.items()} for row in rows)
         for line in extras:
             err.print(line, markup=False)
         return
     table = Table(title=f"{investigation}: {len(rows)} row(s)", title_justify="left")
-    for column in rows[0] if rows else ["result"]:
+    for column in columns or ["result"]:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell(v, "\n")) for v in row.values()))

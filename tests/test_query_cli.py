@@ -153,7 +153,7 @@ def test_csv_and_table_formats(case: str) -> None:
     table = run(case, "shared-owners", "--officers")
     assert table.returncode == 0 and "P066 Arturo Cienfuegos Mena" in table.stdout
     hubs = run(case, "shared-addresses", "--max-degree", "8")
-    assert "hub (left out):" in hubs.stdout and "9 firms and persons" in hubs.stdout
+    assert "hub (only its flagged firms and persons named):" in hubs.stdout and "9 firms and persons" in hubs.stdout
     head = run(case, "shared-owners", "--officers", "--limit", "1")
     assert head.returncode == 0, head.stderr
     assert "P066 Arturo Cienfuegos Mena" in head.stdout and "the first 1 are shown" in head.stdout

@@ -620,3 +620,80 @@ def test_ubo_notes_ultimate_owners_below_the_threshold_and_treasury_shares(tmp_p
     selfish = ubo(g, "T")
     assert [(bid(r.owner), r.effective_pct, r.ultimate) for r in selfish.rows] == [("S", 60.0, True)]
     assert not any("no ultimate owner" in n for n in selfish.notes)
+
+
+# -- the command line's csv and hub lines -------------------------------------------------------------
+
+#: Each investigation with options that give rows on the fixture story (tests/conftest.py).
+ASKED = {
+    "shared-addresses": ([], {}),
+    "shared-owners": ([], {"officers": True}),
+    "cluster": ([], {}),
+    "ubo": (["C037"], {}),
+    "path": (["P018", "C037"], {}),
+    "freeze-list": ([], {"flagged": True}),
+    "new-importers": ([], {"chemical": "4-piperidona", "since": "2019-01-01"}),
+    "risk": ([], {"top": 3}),
+    "matches": ([], {}),
+}
+
+
+#: The csv header of each, as its rows' flat() spell it.
+HEADERS = {
+    "shared-addresses": "address,hub,count,flagged,entities",
+    "shared-owners": "owner,as,hub,count,flagged,companies",
+    "cluster": "size,kinds,flagged,seeds,links,communities,hubs",
+    "ubo": "owner,kind,effective_pct,direct_pct,ultimate,paths",
+    "path": "length,entities,explanation",
+    "freeze-list": "entity,kind,role,reason,accounts",
+    "new-importers": "company,first_import,first_shipment,shipments,quantity_kg,last_import,new,exporters",
+    "risk": "entity,score,reasons",
+    "matches": "verdict,rule,score,left,right,now,reason",
+}
+
+
+def test_csv_prints_the_header_even_without_rows(tmp_path: Path, resolved_fixture_case: Path) -> None:
+    from typer.testing import CliRunner
+
+    from graphinv.cli import app
+    from graphinv.query import INVESTIGATIONS, run
+
+    assert set(ASKED) == set(INVESTIGATIONS)
+    # The columns known without a row are the keys of a real row's flat().
+    story = load_graph(resolved_fixture_case)
+    for name, (refs, options) in ASKED.items():
+        result = run(story, name, refs, **options)
+        assert result.rows and list(result.flat_rows()[0]) == list(result.columns()), name
+    # A case where nothing answers: two unrelated firms. By hand: no investigation has a row.
+    g_dir = tmp_path / "empty"
+    write_csv(g_dir / "companies.csv", ["id", "name"], [["A", "Alfa SA"], ["B", "Beta SA"]])
+    case = tmp_path / "empty.graphinv"
+    ingest(case, [g_dir], dataset="story")
+    runner = CliRunner()
+    for name, (refs, options) in ASKED.items():
+        refs = {"ubo": ["A"], "path": ["A", "B"]}.get(name, [])
+        flags = [
+            f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')}={v}" for k, v in options.items()
+        ]
+        out = runner.invoke(app, ["query", str(case), name, *refs, *flags, "--format", "csv"])
+        assert out.exit_code == 0, (name, out.output)
+        assert out.stdout.splitlines() == [HEADERS[name]], name
+
+
+def test_the_hub_line_counts_what_the_investigation_counts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from graphinv.cli import app
+
+    # PH owns 1% of each of 13 firms (C1 flagged): a hub of shared-owners, whose degree counts firms.
+    build(
+        tmp_path,
+        companies=(COMPANY, [[f"C{i}", f"Firma {i:02d}", "", "", "", ""] for i in range(1, 14)]),
+        persons=(PERSON, [["PH", "Hub Nominee", ""]]),
+        ownership=(OWNS, [["PH", f"C{i}", "1", "", ""] for i in range(1, 14)]),
+        flags=(FLAGS, [["C1", "DEA", "referral", ""]]),
+    )
+    out = CliRunner().invoke(app, ["query", str(tmp_path / "case.graphinv"), "shared-owners", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    assert "hub (only its flagged firms named): PH Hub Nominee - 13 firms\n" in out.output
+    assert "firms and persons" not in out.output

@@ -47,6 +47,8 @@ class Group(Row):
     communities: int
     hubs: tuple[Hub, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("size", "kinds", "flagged", "seeds", "links", "communities", "hubs")
+
     def flat(self) -> dict[str, Any]:
         kinds: dict[str, int] = {}
         for e in self.entities:

@@ -45,6 +45,8 @@ class FreezeEntry(Row):
     paths: tuple[tuple[str, ...], ...]
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("entity", "kind", "role", "reason", "accounts")
+
     def flat(self) -> dict[str, Any]:
         return {
             "entity": self.entity.label,

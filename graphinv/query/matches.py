@@ -26,6 +26,8 @@ class MatchDecision(Row):
     entities: tuple[Entity, ...]
     """The node(s) the two records are now: one when merged, two when kept apart."""
 
+    columns: ClassVar[tuple[str, ...]] = ("verdict", "rule", "score", "left", "right", "now", "reason")
+
     def flat(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
@@ -60,8 +62,14 @@ def matches(graph: nx.MultiDiGraph, *, uncertain: bool = False) -> Matches:
         now = sorted({where.get(d["a"], d["a"]), where.get(d["b"], d["b"])})
         rows.append(
             MatchDecision(
-                verdict=d["verdict"], rule=d["rule"], score=d["score"], reason=d["reason"],
-                left=d.get("a_name") or d["a"], right=d.get("b_name") or d["b"], left_id=d["a"], right_id=d["b"],
+                verdict=d["verdict"],
+                rule=d["rule"],
+                score=d["score"],
+                reason=d["reason"],
+                left=d.get("a_name") or d["a"],
+                right=d.get("b_name") or d["b"],
+                left_id=d["a"],
+                right_id=d["b"],
                 entities=tuple(Entity.of(graph, n) for n in now if n in graph),
             )
         )

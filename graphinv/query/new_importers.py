@@ -41,6 +41,17 @@ class Importer(Row):
     new: bool
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = (
+        "company",
+        "first_import",
+        "first_shipment",
+        "shipments",
+        "quantity_kg",
+        "last_import",
+        "new",
+        "exporters",
+    )
+
     def flat(self) -> dict[str, Any]:
         return {
             "company": self.company.label,

@@ -24,6 +24,8 @@ class Connection(Row):
     entities: tuple[Entity, ...]
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("length", "entities", "explanation")
+
     def flat(self) -> dict[str, Any]:
         return {
             "length": self.length,

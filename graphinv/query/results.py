@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, get_args
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
@@ -136,6 +136,9 @@ class Row(BaseModel):
 
     model_config = _FROZEN
 
+    #: The keys of ``flat()``, in order: the header of csv and tables, also for an answer without rows.
+    columns: ClassVar[tuple[str, ...]] = ()
+
     def flat(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -161,6 +164,16 @@ class QueryResult(BaseModel):
     def flat_rows(self) -> list[dict[str, Any]]:
         """The rows as flat records (csv, tables)."""
         return [row.flat() for row in self.rows]
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        """The keys of ``flat_rows()``'s records, known without a row (its row class's ``columns``)."""
+        row = get_args(cls.model_fields["rows"].annotation)[0]
+        return row.columns  # type: ignore[no-any-return]
+
+    def hub_line(self, hub: Hub) -> str:
+        """How the answer names a hub it stopped at, and what its degree counts."""
+        return f"hub (not walked through): {hub.entity.label} - {hub.degree:,} firms and persons"
 
 
 def label(entity: Entity) -> str:

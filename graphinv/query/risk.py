@@ -79,6 +79,8 @@ class RiskScore(Row):
     reasons: tuple[str, ...]
     signals: tuple[Signal, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("entity", "score", "reasons")
+
     def flat(self) -> dict[str, Any]:
         return {"entity": self.entity.label, "score": self.score, "reasons": list(self.reasons)}
 

@@ -41,6 +41,8 @@ class SharedAddress(Row):
     hub: bool
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("address", "hub", "count", "flagged", "entities")
+
     def flat(self) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -55,6 +57,9 @@ class SharedAddresses(QueryResult):
     investigation: ClassVar[str] = "shared-addresses"
     rows: tuple[SharedAddress, ...] = ()
     total: int = 0
+
+    def hub_line(self, hub: Hub) -> str:
+        return f"hub (only its flagged firms and persons named): {hub.entity.label} - {hub.degree:,} firms and persons"
 
 
 @investigation

@@ -43,6 +43,8 @@ class SharedOwner(Row):
     hub: bool
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("owner", "as", "hub", "count", "flagged", "companies")
+
     def flat(self) -> dict[str, Any]:
         return {
             "owner": self.owner.label,
@@ -58,6 +60,9 @@ class SharedOwners(QueryResult):
     investigation: ClassVar[str] = "shared-owners"
     rows: tuple[SharedOwner, ...] = ()
     total: int = 0
+
+    def hub_line(self, hub: Hub) -> str:
+        return f"hub (only its flagged firms named): {hub.entity.label} - {hub.degree:,} firms"
 
 
 @investigation

@@ -35,6 +35,8 @@ class UboOwner(Row):
     paths: tuple[tuple[str, ...], ...]
     links: tuple[Evidence, ...]
 
+    columns: ClassVar[tuple[str, ...]] = ("owner", "kind", "effective_pct", "direct_pct", "ultimate", "paths")
+
     def flat(self) -> dict[str, Any]:
         return {
             "owner": self.owner.label,
