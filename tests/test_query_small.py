@@ -697,3 +697,27 @@ def test_the_hub_line_counts_what_the_investigation_counts(tmp_path: Path) -> No
     assert out.exit_code == 0, out.output
     assert "hub (only its flagged firms named): PH Hub Nominee - 13 firms\n" in out.output
     assert "firms and persons" not in out.output
+
+
+def test_whole_number_options_and_datetimes_are_checked(hub_graph: nx.MultiDiGraph) -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    g = hub_graph
+    for call in (
+        lambda: path(g, "F1", "F2", max_hops=2.5),
+        lambda: path(g, "F1", "F2", limit=1.0),
+        lambda: cluster(g, around=["F1"], hops=1.5),
+        lambda: cluster(g, around=["F1"], limit="2"),
+        lambda: risk(g, top=2.0),
+        lambda: shared_owners(g, limit=True),
+        lambda: shared_addresses(g, limit=0.5),
+        lambda: shared_addresses(g, max_degree=12.5),
+    ):
+        with pytest.raises(GraphinvError, match="must be a whole number, got"):
+            call()
+    assert path(g, "F1", "F2", max_hops=np.int64(4)).rows[0].length == 4  # a numpy integer is one
+    # A datetime is read as its day (it is a date too, whose isoformat() has the time).
+    assert ubo(g, "F2", as_of=dt.datetime(2020, 1, 1, 5, 0)).as_of == "2020-01-01"
+    assert risk(g, as_of=dt.datetime(2020, 1, 1, 5, 0)).reference_date == "2020-01-01"

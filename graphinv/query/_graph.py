@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import numbers
 import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +33,7 @@ __all__ = [
     "Entities",
     "HubCheck",
     "as_of_date",
+    "check_count",
     "check_option_date",
     "day_key",
     "evidence",
@@ -171,6 +173,17 @@ def evidence(graph: nx.MultiDiGraph, attrs: dict[str, Any], name: Callable[[str]
     return build(
         Evidence, {"rel": rel, "source": source, "target": target, "sources": sources, "props": props, "text": sentence}
     )
+
+
+def check_count(value: Any, option: str, *, minimum: int = 1) -> int:
+    """A whole-number option (hops, limit, top, max_degree) as an int: a float such as 2.5, a bool
+    or a text is refused rather than compared or cut (numpy integers are whole numbers)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise GraphinvError(f"{option} must be a whole number, got {value!r}")
+    if value < minimum:
+        bound = "0 or more" if minimum == 0 else f"at least {minimum}"
+        raise GraphinvError(f"{option} must be {bound}, got {value!r}")
+    return int(value)
 
 
 def day_key(value: str) -> str:
@@ -341,10 +354,8 @@ class HubCheck:
     """Remembers which nodes are hubs during one investigation (a node's degree is counted once)."""
 
     def __init__(self, graph: nx.MultiDiGraph, max_degree: int | None, *, exempt: Iterable[str] = ()) -> None:
-        if max_degree is not None and max_degree < 1:
-            raise GraphinvError(f"max_degree must be at least 1, got {max_degree!r}")
         self.graph = graph
-        self.max_degree = max_degree
+        self.max_degree = None if max_degree is None else check_count(max_degree, "max_degree")
         self.exempt = set(exempt)
         self._degree: dict[str, int] = {}
         self.found: dict[str, int] = {}

@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 import networkx as nx
 import numpy as np
 
-from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays, gather, unique
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     HubCheck,
+    check_count,
     evidence,
     flagged_firms,
     flagged_nodes,
@@ -91,10 +91,8 @@ def cluster(
     With ``limit``, only the first ``limit`` groups are made (``total`` says how many there are):
     around every flagged firm of a registry there are thousands.
     """
-    if hops < 0:
-        raise GraphinvError(f"hops must be 0 or more, got {hops!r}")
-    if limit is not None and limit < 1:
-        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
+    hops = check_count(hops, "hops", minimum=0)
+    limit = None if limit is None else check_count(limit, "limit")
     if around:
         seeds = resolve_refs(graph, around)
     else:

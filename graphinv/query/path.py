@@ -8,8 +8,15 @@ from typing import Any, ClassVar
 
 import networkx as nx
 
-from graphinv.exc import GraphinvError
-from graphinv.query._graph import DEFAULT_MAX_DEGREE, HubCheck, evidence, investigation, links_between, neighbours
+from graphinv.query._graph import (
+    DEFAULT_MAX_DEGREE,
+    HubCheck,
+    check_count,
+    evidence,
+    investigation,
+    links_between,
+    neighbours,
+)
 from graphinv.query.refs import resolve_ref
 from graphinv.query.results import Entity, Evidence, QueryResult, Row
 
@@ -61,10 +68,8 @@ def path(
     listed (``max_degree=None``: walk through everything). POSSIBLY_SAME_AS links are walked only
     with ``include_possible``.
     """
-    if max_hops < 1:
-        raise GraphinvError(f"max_hops must be at least 1, got {max_hops!r}")
-    if limit < 1:
-        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
+    max_hops = check_count(max_hops, "max_hops")
+    limit = check_count(limit, "limit")
     a = resolve_ref(graph, source)
     b = resolve_ref(graph, target)
     ends = {"source": Entity.of(graph, a), "target": Entity.of(graph, b)}

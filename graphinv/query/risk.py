@@ -15,6 +15,7 @@ from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     POSSIBLY_SAME_AS,
     as_of_date,
+    check_count,
     check_option_date,
     day_key,
     evidence,
@@ -127,8 +128,9 @@ def risk(
     With ``include_possible``, shipments of importers joined by POSSIBLY_SAME_AS to a registry
     firm count as that firm's.
     """
-    if top is not None and top < 1:
-        raise GraphinvError(f"top must be at least 1, got {top!r}")
+    top = None if top is None else check_count(top, "top")
+    nominee_min_firms = check_count(nominee_min_firms, "nominee_min_firms")
+    max_degree = None if max_degree is None else check_count(max_degree, "max_degree")
     weight = dict(WEIGHTS)
     if weights:
         unknown = sorted(set(weights) - set(WEIGHTS))

@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 import networkx as nx
 import numpy as np
 
-from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays, first_rows
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     PARTY_KINDS,
     Entities,
+    check_count,
     evidence,
     flagged_nodes,
     hub_note,
@@ -81,8 +81,8 @@ def shared_addresses(
     only the first ``limit`` rows are made (``total`` says how many there are): a registry shares
     hundreds of thousands of addresses, and the largest come first.
     """
-    if limit is not None and limit < 1:
-        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
+    limit = None if limit is None else check_count(limit, "limit")
+    max_degree = None if max_degree is None else check_count(max_degree, "max_degree")
     nodes = graph._node
     groups: dict[str, list[str]] = {}
     aliases = same_as(graph) if include_possible else {}

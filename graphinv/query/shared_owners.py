@@ -10,12 +10,12 @@ from typing import Any, ClassVar, Literal
 import networkx as nx
 import numpy as np
 
-from graphinv.exc import GraphinvError
 from graphinv.query._arrays import arrays, first_rows, is_current_links
 from graphinv.query._graph import (
     DEFAULT_MAX_DEGREE,
     Entities,
     as_of_date,
+    check_count,
     evidence,
     hub_note,
     investigation,
@@ -86,8 +86,8 @@ def shared_owners(
     only the first ``limit`` rows are made (``total`` says how many there are): a registry has
     hundreds of thousands of shared owners and officers, and those of the most firms come first.
     """
-    if limit is not None and limit < 1:
-        raise GraphinvError(f"limit must be at least 1, got {limit!r}")
+    limit = None if limit is None else check_count(limit, "limit")
+    max_degree = None if max_degree is None else check_count(max_degree, "max_degree")
     day = as_of_date(as_of)
     aliases = same_as(graph) if include_possible else {}
     rels = ("OWNS", "OFFICER_OF") if officers else ("OWNS",)
