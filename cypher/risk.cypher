@@ -56,7 +56,8 @@ CALL (day) {
   RETURN collect(a) AS hub_addresses
 }
 // The firms to score: flagged, importers of a watched precursor, firms one owner, officer,
-// address or ownership link from a flagged firm, firms of nominee officers, firms at mass addresses.
+// address or ownership link from a flagged firm, firms of nominee officers, firms at mass addresses
+// (whose holders are candidates already, so the walk from a flagged firm passes only other addresses).
 CALL (flagged) {
   UNWIND flagged AS ff
   WITH ff,
@@ -64,13 +65,21 @@ CALL (flagged) {
        + reduce(acc = [], other IN [(ff)<--(o) WHERE (o:Person OR o:Company) AND COUNT { MATCH (o)-->(x) RETURN DISTINCT x } <= 200 | o] |
                 acc + [(other)-[:OWNS|OFFICER_OF]->(t) WHERE t <> ff | t])
        + [(ff)-[:OWNS]->(owned:Company) | owned]
-       + reduce(acc = [], ad IN [(ff)-->(a:Address) WHERE COUNT { MATCH (a)<--(h) RETURN DISTINCT h } <= 200 | a] |
+       + reduce(acc = [], ad IN [(ff)-->(a:Address) WHERE $max_degree <= 0 OR COUNT { MATCH (a)<--(h) RETURN DISTINCT h } <= $max_degree | a] |
                 acc + [(ad)<--(n) WHERE n <> ff | n]) AS tied
   UNWIND tied AS t
   RETURN collect(DISTINCT t) AS tied
 }
-CALL (flagged, importers, tied, nominee_firms, hub_addresses) {
-  UNWIND flagged + importers + tied + nominee_firms + reduce(acc = [], a IN hub_addresses | acc + [(a)<--(h) | h]) AS c
+// Firms a flagged person, or the spouse of one, owns or runs.
+CALL (day) {
+  OPTIONAL MATCH (fp:Person)
+  WHERE fp.flagged
+  UNWIND [fp] + [(fp)-[fam:FAMILY]-(sp:Person) WHERE fam.relation = 'spouse' | sp] AS near
+  OPTIONAL MATCH (near)-[:OWNS|OFFICER_OF]->(pf)
+  RETURN collect(DISTINCT pf) AS person_firms
+}
+CALL (flagged, importers, tied, nominee_firms, hub_addresses, person_firms) {
+  UNWIND flagged + importers + tied + nominee_firms + person_firms + reduce(acc = [], a IN hub_addresses | acc + [(a)<--(h) | h]) AS c
   RETURN collect(DISTINCT c) AS candidates
 }
 UNWIND candidates AS firm
@@ -99,7 +108,7 @@ CALL (firm, firsts) {
   WITH chem, ships, dated, first, first_in_case, years, gap,
        CASE WHEN $since IS NOT NULL THEN first >= $since ELSE gap >= 2.0 END AS late
   ORDER BY chem
-  WITH collect({chem: chem, first: first, late: late, shipments: size(ships), first_shipment: ships[0],
+  WITH collect({chem: chem, first: first, late: late, shipments: size(ships), first_shipment: dated[0],
                 kg: reduce(kg = 0.0, s IN ships | kg + coalesce(s.quantity_kg, 0.0)),
                 history: NOT late AND first = first_in_case AND size(years) >= 4, years: size(years), dated: size(dated)}) AS chems
   WITH chems, [c IN chems WHERE c.late] AS new
