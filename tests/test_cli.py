@@ -104,15 +104,20 @@ def test_readme_first_screen_gives_both_setup_commands() -> None:
     assert ".venv/bin/python -m pytest" in ci and ".venv/bin/python -m pytest" in first_screen
 
 
-@pytest.mark.parametrize("format", ["jsonl", "ftm", "graphml", "gexf"])
-def test_export_to_a_path_it_cannot_write_says_so_in_one_line_and_leaves_nothing_behind(
-    tmp_path: Path, small_bundle: Path, format: str
-) -> None:
+def _case_beside_bad_outputs(tmp_path: Path, small_bundle: Path) -> tuple[Path, list[Path]]:
+    """A case, a folder ``out`` and a plain file ``a-file`` to write into, and every path there is."""
     case = tmp_path / "case.graphinv"
     ingest(case, [small_bundle])
     (tmp_path / "out").mkdir()
     (tmp_path / "a-file").write_text("not a folder")
-    before = sorted(tmp_path.rglob("*"))
+    return case, sorted(tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("format", ["jsonl", "ftm", "graphml", "gexf"])
+def test_export_to_a_path_it_cannot_write_says_so_in_one_line_and_leaves_nothing_behind(
+    tmp_path: Path, small_bundle: Path, format: str
+) -> None:
+    case, before = _case_beside_bad_outputs(tmp_path, small_bundle)
     expected = {
         f"missing/x.{format}": f"no such folder {str(tmp_path / 'missing')!r}; create it or give another path",
         "out": "it is a folder; give a file path (a name inside it, or another path)",
@@ -132,11 +137,7 @@ def test_export_to_a_path_it_cannot_write_says_so_in_one_line_and_leaves_nothing
 def test_pages_and_neo4j_csv_to_a_path_they_cannot_write_say_so_and_leave_nothing_behind(
     tmp_path: Path, small_bundle: Path
 ) -> None:
-    case = tmp_path / "case.graphinv"
-    ingest(case, [small_bundle])
-    (tmp_path / "out").mkdir()
-    (tmp_path / "a-file").write_text("not a folder")
-    before = sorted(tmp_path.rglob("*"))
+    case, before = _case_beside_bad_outputs(tmp_path, small_bundle)
     commands = [
         (["explore", str(case), "--around", "C1", "-o", str(tmp_path / "out")], "it is a folder; give a file path"),
         (["report", str(case), "-o", str(tmp_path / "out")], "it is a folder; give a file path"),
