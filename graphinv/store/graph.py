@@ -29,7 +29,9 @@ _MEMORY: dict[tuple[str, int], nx.MultiDiGraph] = {}
 _BUILDERS: dict[str, Callable[[nx.MultiDiGraph], Any]] = {}
 _INDEXES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
 _SECONDS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, float]] = weakref.WeakKeyDictionary()
-_FORMAT = "graphinv-graph/3"
+#: Bump when a projection of the same case revision would differ (4: links stated for several
+#: periods carry them), so caches written by an older graphinv are projected again.
+_FORMAT = "graphinv-graph/4"
 #: The cache file's first bytes: a file of another format (an older cache was one pickle of the
 #: whole graph) is told apart without unpickling any of it.
 _MAGIC = f"{_FORMAT}\n".encode()
@@ -230,7 +232,7 @@ def _store(folder: Path, target: Path, case_id: str, graph: nx.MultiDiGraph) -> 
 # that size every process projected the case again (five minutes and more). The cache is instead
 # a stream of pickles, each with a memo of its own:
 #
-#   magic       b"graphinv-graph/3\n", read before anything is unpickled
+#   magic       b"graphinv-graph/4\n", read before anything is unpickled
 #   header      {"format", "graph": graph.graph, "nodes": N, "pairs": P}
 #   ids, indexes  the node ids in the graph's order with the registered indexes, which share them
 #   nodes       attrs chunks, in node order
