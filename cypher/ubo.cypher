@@ -4,8 +4,10 @@
 //   of the shares along each, with the chains and links. effective_pct counts chains whose
 //   shares are all known (null if none is); max_pct adds what chains through an unknown share
 //   could at most carry. Ultimate owners (persons, and firms with no current owner but
-//   themselves: treasury shares are no outside owner) unless
-//   intermediate. Chains up to 20 links.
+//   themselves: treasury shares are no outside owner; a firm owned by the firm asked about is
+//   not ultimate) unless intermediate. Chains up to 20 links (graphinv.query.ubo follows 40). A
+//   link stated for several periods is read with the values of its latest period (graphinv.query.ubo
+//   reads the period in force on as_of).
 // param: firm ref(Company)  The firm (an id, a bundle id, a tax id or a name).
 // param: threshold float = 0  Smallest effective share to list, 0-100 (an unknown share is kept while it could reach it).
 // param: as_of date = null  The day ownership must hold on (null: today).
@@ -39,7 +41,7 @@ WITH f, o, paths, chain_links,
      unknown_chains = 0 AS share_known,
      CASE WHEN size(direct) > 0 THEN round(reduce(s = 0.0, d IN direct | s + d), 6) END AS direct_pct,
      CASE WHEN o:Company
-          THEN NOT EXISTS { MATCH (o)<-[u:OWNS]-(up) WHERE up <> f AND up <> o AND (u.start_date IS NULL OR u.start_date <= day) AND (u.end_date IS NULL OR u.end_date > day) }
+          THEN NOT EXISTS { MATCH (o)<-[u:OWNS]-(up) WHERE up <> o AND (u.start_date IS NULL OR u.start_date <= day) AND (u.end_date IS NULL OR u.end_date > day) }
           ELSE true END AS ultimate
 WHERE ($intermediate OR ultimate)
   AND (coalesce(effective_pct, 0.0) >= $threshold OR (NOT share_known AND coalesce(max_pct, 0.0) >= $threshold))

@@ -72,3 +72,30 @@ def test_every_playbook_returns_its_declared_columns(name: str, engine_target: A
     result = run_playbook(name, params, neo4j=engine_target)
     assert result.columns == book.returns
     assert result.rows, f"{name} found nothing on the fixture case"
+
+
+def test_ubo_playbook_agrees_on_circular_and_treasury_holdings(tmp_path: Path) -> None:
+    """B owns 60% of T and T all of B: B is owned (by T), so not an ultimate owner of T. S holds
+    70% of U and 10% of itself: a firm with no owner but itself is ultimate."""
+    from conftest import write_csv
+
+    from graphinv import ingest
+    from graphinv.store import load_graph
+
+    folder = tmp_path / "cyc"
+    firms = [["T", "Target SA"], ["B", "Beta SA"], ["S", "Self SA"], ["U", "Uni SA"]]
+    write_csv(folder / "companies.csv", ["id", "name"], firms)
+    write_csv(folder / "persons.csv", ["id", "name"], [["P1", "Pia Uno"]])
+    write_csv(
+        folder / "ownership.csv",
+        ["owner_id", "company_id", "share_pct"],
+        [["B", "T", "60"], ["T", "B", "100"], ["P1", "T", "40"], ["S", "U", "70"], ["S", "S", "10"]],
+    )
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder])
+    graph = load_graph(case)
+    for firm, owners in (("T", ["P1"]), ("U", ["S"])):
+        played = run_playbook("ubo", {"firm": firm}, case=case)
+        python = python_rows(graph, "ubo", (firm,), {})
+        assert facts("ubo", played.rows) == facts("ubo", python.rows)
+        assert [r["owner"]["bundle_id"] for r in played.rows] == owners
