@@ -111,3 +111,42 @@ def test_every_exported_entity_keeps_its_provenance_in_a_property_of_its_schema(
     (shipment, *_) = [e for e in entities if e["schema"] == "EconomicActivity"]
     proxy = model.get_proxy(shipment)
     assert any(v.startswith("quantity_kg ") for v in proxy.get("description") + proxy.get("summary"))
+
+
+# -- bytes that are not UTF-8: the entity that holds them is rejected with its line, never misread --
+
+
+def test_a_json_line_with_bytes_that_are_not_utf8_is_rejected_alone(tmp_path: Path) -> None:
+    source = tmp_path / "latin1.ftm.jsonl"
+    lines = [
+        b'{"id": "c-1", "schema": "Company", "properties": {"name": ["Caf\xe9 del Norte SA"]}}',
+        b'{"id": "c-2", "schema": "Company", "properties": {"name": ["Caf\xc3\xa9 del Sur SA"]}}',
+    ]
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [source], dataset="ftm")
+    assert report.rejections == [
+        "latin1.ftm.jsonl:1: properties.name[0]: bytes that are not UTF-8: b'Caf\\xe9 del Norte SA'; save the file as UTF-8"
+    ]
+    with CaseFile(case) as opened:
+        assert [n["name"] for n in opened.nodes()] == ["Café del Sur SA"]
+        (rejected,) = opened.rejections()
+    assert "c-1" in rejected.raw and "Caf\ufffd del Norte SA" in rejected.raw  # the rejects file keeps the line
+
+
+def test_a_json_array_with_bytes_that_are_not_utf8_rejects_only_the_element_that_holds_them(tmp_path: Path) -> None:
+    source = tmp_path / "latin1.ftm.json"
+    entities = [
+        {"id": "c-1", "schema": "Company", "properties": {"name": ["CAFE_NORTE"], "country": ["mx"]}},
+        {"id": "c-2", "schema": "Company", "properties": {"name": ["Caf\u00e9 del Sur SA"]}},
+    ]
+    text = json.dumps(entities, indent=1, ensure_ascii=False).replace("CAFE_NORTE", "Caf\udce9 del Norte SA")
+    source.write_bytes(text.encode("utf-8", "surrogateescape"))  # the é of line 7 as Latin-1
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [source], dataset="ftm")
+    assert report.files[0].kind == "ftm" and (report.files[0].read, report.files[0].kept) == (2, 1)
+    assert report.rejections == [
+        "latin1.ftm.json:2: properties.name[0]: bytes that are not UTF-8 on line 7: b'Caf\\xe9 del Norte SA'; save the file as UTF-8"
+    ]
+    with CaseFile(case) as opened:
+        assert [n["name"] for n in opened.nodes()] == ["Café del Sur SA"]

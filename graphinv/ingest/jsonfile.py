@@ -43,9 +43,9 @@ def first_char(path: Path, size: int = 4096) -> str:
 def read_json_records(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[JsonRecord]:
     """Yield each object of a JSON array file, or each line of a JSON-lines file, with its line.
 
-    A single top-level object counts as a one-record file. An unparseable JSON line is yielded
-    with ``error`` set (the rest goes on); an array that does not parse stops the file, since no
-    later element can be located.
+    A single top-level object counts as a one-record file. An unparseable JSON line, or a line or
+    array element with bytes that are not UTF-8, is yielded with ``error`` set (the rest goes on);
+    an array that does not parse stops the file, since no later element can be located.
     """
     if first_char(path) == "[" or first_char(path) == "{" and not _looks_like_lines(path):
         yield from _array_records(path, progress)
@@ -57,7 +57,12 @@ def read_json_records(path: Path, progress: Callable[[int], None] | None = None)
     with handle:
         seen = 0
         for number, raw in enumerate(handle, start=1):
-            text = raw.decode("utf-8", "replace").strip()
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", "surrogateescape").strip()
+                yield JsonRecord(number, None, text, _undecodable(text))
+                continue
             if not text:
                 continue
             try:
@@ -85,9 +90,18 @@ def _looks_like_lines(path: Path) -> bool:
 
 def _array_records(path: Path, progress: Callable[[int], None] | None) -> Iterator[JsonRecord]:
     try:
-        text = path.read_bytes().decode("utf-8-sig", "replace")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"Cannot read {str(path)!r}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+        clean = True
+    except UnicodeDecodeError:
+        # Bytes that are not UTF-8 are never JSON's brackets, commas or quotes, so the array still
+        # splits into its elements: each bad byte becomes a lone surrogate, and only the elements
+        # holding one are rejected.
+        text = raw.decode("utf-8-sig", "surrogateescape")
+        clean = False
     # Element offsets come from raw_decode, so each record knows the line it starts on without a
     # second, position-tracking parser.
     lines = _LineIndex(text)
@@ -97,7 +111,7 @@ def _array_records(path: Path, progress: Callable[[int], None] | None) -> Iterat
             data, end = _DECODER.raw_decode(text, pos)
         except ValueError as exc:
             raise SourceError(f"{path.name}: not valid JSON ({exc})") from exc
-        yield JsonRecord(lines.line(pos), data, text[pos:end])
+        yield _array_record(lines, pos, data, text[pos:end], clean)
         return
     pos = _skip(text, pos + 1)
     while pos < len(text) and text[pos] != "]":
@@ -105,12 +119,69 @@ def _array_records(path: Path, progress: Callable[[int], None] | None) -> Iterat
             data, end = _DECODER.raw_decode(text, pos)
         except ValueError as exc:
             raise SourceError(f"{path.name}:{lines.line(pos)}: not valid JSON ({exc}); fix the file, nothing after this point can be read") from exc
-        yield JsonRecord(lines.line(pos), data, text[pos:end])
+        yield _array_record(lines, pos, data, text[pos:end], clean)
         pos = _skip(text, end)
         if pos < len(text) and text[pos] == ",":
             pos = _skip(text, pos + 1)
     if progress is not None:
         progress(len(text.encode("utf-8", "replace")))
+
+
+def _array_record(lines: _LineIndex, pos: int, data: Any, text: str, clean: bool) -> JsonRecord:
+    line = lines.line(pos)
+    if clean or _decodable(text):
+        return JsonRecord(line, data, text)
+    at = lines.line(pos + _bad_byte(text))
+    return JsonRecord(line, None, text, _undecodable(text, data, at if at != line else None))
+
+
+def _bad_byte(text: str) -> int:
+    """Where the first byte that is not UTF-8 is in a text decoded with surrogateescape."""
+    return next(n for n, char in enumerate(text) if "\udc80" <= char <= "\udcff")
+
+
+def _decodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _undecodable(text: str, data: Any = None, line: int | None = None) -> RecordError:
+    """The rejection of a record with bytes that are not UTF-8 (``text`` and ``data`` hold them as
+    lone surrogates): the JSON path of the first value or key that has them, and its bytes."""
+    if data is None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    found = _bad_value(data, "") if data is not None else None
+    if found is None:
+        at = _bad_byte(text)
+        found = ("*", text[max(0, at - 20) : at + 20])
+    where = f" on line {line}" if line is not None else ""
+    shown = found[1].encode("utf-8", "surrogateescape")
+    return RecordError(found[0], f"bytes that are not UTF-8{where}: {shown!r}; save the file as UTF-8")
+
+
+def _bad_value(data: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(data, str):
+        return None if _decodable(data) else (path or "*", data)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not _decodable(str(key)):
+                return path or "*", str(key)
+            here = f"{path}.{key}" if path else str(key)
+            found = _bad_value(value, here)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _bad_value(value, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _skip(text: str, pos: int) -> int:
