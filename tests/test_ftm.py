@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from followthemoney import model
 from typer.testing import CliRunner
 
@@ -150,3 +151,69 @@ def test_a_json_array_with_bytes_that_are_not_utf8_rejects_only_the_element_that
     ]
     with CaseFile(case) as opened:
         assert [n["name"] for n in opened.nodes()] == ["Café del Sur SA"]
+
+
+# -- dates and numbers that cannot be read: kept raw on the node or link and reported, as for BODS --
+
+BAD_VALUES = [
+    {"id": "c-1", "schema": "Company", "properties": {"name": ["Dana Firm Ltd"], "incorporationDate": ["2016-13-45"]}},
+    {"id": "p-1", "schema": "Person", "properties": {"name": ["Ana Example"], "birthDate": ["03/09/1970"]}},
+    {"id": "p-2", "schema": "Person", "properties": {"name": ["Luis Example"], "birthDate": ["1968-04-02"]}},
+    {
+        "id": "own-1",
+        "schema": "Ownership",
+        "properties": {"owner": ["p-1"], "asset": ["c-1"], "percentage": ["60"], "startDate": ["2016-13-45"], "endDate": ["2021-02-30"]},
+    },
+    {"id": "dir-1", "schema": "Directorship", "properties": {"director": ["p-2"], "organization": ["c-1"], "startDate": "2019/05/02"}},
+    {"id": "fam-1", "schema": "Family", "properties": {"person": ["p-1"], "relative": ["p-2"], "relationship": ["wife"], "startDate": ["", "1999-00-01"]}},
+    {"id": "s-1", "schema": "Sanction", "properties": {"entity": ["c-1"], "authority": ["DEA-2021"], "listingDate": ["2021-02-30"]}},
+    {"id": "ea-1", "schema": "EconomicActivity", "properties": {"goodsDescription": ["acetone"], "date": ["2020-31-01"], "receiver": ["c-1"]}},
+]
+
+
+def test_dates_that_cannot_be_read_are_kept_raw_and_reported(tmp_path: Path) -> None:
+    source = _write(tmp_path / "bad.ftm.jsonl", BAD_VALUES)
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [source], dataset="ftm")
+    assert report.rejections == []
+    assert (report.files[0].read, report.files[0].kept, report.files[0].warned) == (9, 9, 8)
+    assert report.warnings == [
+        "bad.ftm.jsonl:1: properties.incorporationDate[0]: no such date: '2016-13-45' (month must be in 1..12); kept as raw_incorporation_date",
+        "bad.ftm.jsonl:2: properties.birthDate[0]: not an ISO date (YYYY-MM-DD): '03/09/1970'; kept as raw_birth_date",
+        "bad.ftm.jsonl:4: properties.startDate[0]: no such date: '2016-13-45' (month must be in 1..12); kept as raw_start_date",
+        "bad.ftm.jsonl:4: properties.endDate[0]: no such date: '2021-02-30' (day is out of range for month); kept as raw_end_date",
+        "bad.ftm.jsonl:5: properties.startDate: not an ISO date (YYYY-MM-DD): '2019/05/02'; kept as raw_start_date",
+        "bad.ftm.jsonl:6: properties.startDate[1]: no such date: '1999-00-01' (month must be in 1..12); kept as raw_start_date",
+        "bad.ftm.jsonl:7: properties.listingDate[0]: no such date: '2021-02-30' (day is out of range for month); the flag is kept without a date",
+        "bad.ftm.jsonl:8: properties.date[0]: no such date: '2020-31-01' (month must be in 1..12); kept as raw_date",
+    ]
+    with CaseFile(case) as opened:
+        nodes = {n["bundle_id"]: n for n in opened.nodes()}
+        links = {l["rel"]: l for l in opened.links() if l["rel"] != "IMPORTED"}
+    assert nodes["c-1"]["raw_incorporation_date"] == "2016-13-45" and "incorporation_date" not in nodes["c-1"]
+    assert nodes["c-1"]["flags"] == ["DEA-2021"]
+    assert nodes["p-1"]["raw_birth_date"] == "03/09/1970" and "birth_date" not in nodes["p-1"]
+    assert nodes["p-2"]["birth_date"] == "1968-04-02" and "raw_birth_date" not in nodes["p-2"]
+    assert nodes["ea-1"]["raw_date"] == "2020-31-01" and "date" not in nodes["ea-1"]
+    owns = links["OWNS"]
+    assert (owns["share_pct"], owns["raw_start_date"], owns["raw_end_date"]) == (60.0, "2016-13-45", "2021-02-30")
+    assert not {"start_date", "end_date"} & set(owns)
+    assert links["OFFICER_OF"]["raw_start_date"] == "2019/05/02" and "start_date" not in links["OFFICER_OF"]
+    assert links["FAMILY"]["raw_start_date"] == "1999-00-01" and "start_date" not in links["FAMILY"]
+
+
+@pytest.mark.parametrize(("percentage", "reason"), [("half", "a number"), ("150 %", "a percentage between 0 and 100")])
+def test_a_percentage_that_cannot_be_read_keeps_the_ownership_with_the_share_unknown(
+    tmp_path: Path, percentage: str, reason: str
+) -> None:
+    ownership = {"id": "own-1", "schema": "Ownership", "properties": {"owner": ["p-1"], "asset": ["c-1"], "percentage": [percentage]}}
+    source = _write(tmp_path / "bad.ftm.jsonl", [*BAD_VALUES[:2], ownership])
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [source], dataset="ftm")
+    assert report.rejections == []
+    assert report.warnings[-1] == (
+        f"bad.ftm.jsonl:3: properties.percentage[0]: {percentage!r} is not {reason}, so the share is unknown; kept as raw_share"
+    )
+    with CaseFile(case) as opened:
+        (owns,) = [l for l in opened.links() if l["rel"] == "OWNS"]
+    assert owns["raw_share"] == percentage and "share_pct" not in owns and "share_unpaired" not in owns

@@ -5,11 +5,14 @@ may name an entity that comes later in the file; the second pass yields, for eac
 for the entity itself and one for each reference it holds to an address or a shipment party, so
 a reference to an entity that is not there rejects that reference alone (with the file's line),
 not the entity. Referenced entities are never invented. Rows go through the bundle's own row
-mappers wherever a bundle kind fits (docs/sources.md has the coverage table).
+mappers wherever a bundle kind fits (docs/sources.md has the coverage table). A date or number
+the adapter maps that cannot be read (a startDate "2016-13-45") does not reject its entity: as for
+BODS, it is kept as ``raw_<field>`` and reported as a warning (``BadValue``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +24,18 @@ from pydantic import ValidationError
 
 from graphinv.exc import RecordError
 from graphinv.ingest.bundle import RELATIONS, map_account, map_company, map_family, map_officer, map_ownership, map_person
-from graphinv.ingest.core import Adapter, Context, Flag, Item, LinkStatement, NodeStatement, RefSpec, register, validation_error
+from graphinv.ingest.core import (
+    Adapter,
+    BadValue,
+    Context,
+    Flag,
+    Item,
+    LinkStatement,
+    NodeStatement,
+    RefSpec,
+    register,
+    validation_error,
+)
 from graphinv.ingest.csvfile import Row
 from graphinv.ingest.jsonfile import first_char, read_head, read_json_records
 from graphinv.model import (
@@ -220,13 +234,54 @@ class _FtmContext:
         return self._ctx.company_by_tax(value)
 
 
-def _date(value: str | None) -> str | None:
-    if not value:
-        return None
-    candidate = value[:10] if "T" in value else value
-    try:
-        return check_date(candidate)
-    except ValueError:
+@dataclass
+class _Raw:
+    """The dates and numbers of one entity that could not be read: each is kept on its node or
+    link as ``raw_<field>`` and reported as a warning, so the entity is kept and nothing is lost."""
+
+    entity: dict[str, Any]
+    props: dict[str, str] = field(default_factory=dict)
+    bad: list[BadValue] = field(default_factory=list)
+
+    def path(self, prop: str, value: str) -> str:
+        """The value's JSON path in the entity: ``properties.startDate[0]``."""
+        given = (self.entity.get("properties") or {}).get(prop)
+        if not isinstance(given, list):
+            return f"properties.{prop}"
+        index = next((n for n, v in enumerate(given) if v is not None and str(v).strip() == value), 0)
+        return f"properties.{prop}[{index}]"
+
+    def keep(self, prop: str, value: str, target: str | None, reason: str) -> None:
+        """Keep ``value`` as ``raw_<target>`` (or, with no target, nowhere) and report it."""
+        if target is None:
+            self.bad.append(BadValue(self.path(prop, value), reason))
+            return
+        self.props[f"raw_{target}"] = value
+        self.bad.append(BadValue(self.path(prop, value), f"{reason}; kept as raw_{target}"))
+
+    def date(self, props: dict[str, list[str]], names: tuple[str, ...], target: str | None) -> str | None:
+        """The first of the ``names`` properties that is given, as an ISO date."""
+        prop = next((n for n in names if props.get(n)), None)
+        if prop is None:
+            return None
+        value = props[prop][0]
+        try:
+            return check_date(value[:10] if "T" in value else value)
+        except ValueError as exc:
+            self.keep(prop, value, target, str(exc) if target else f"{exc}; the flag is kept without a date")
+            return None
+
+    def share(self, value: str) -> str | None:
+        """A percentage as the model reads it ("35", "35 %"), or None, keeping it as ``raw_share``."""
+        text = value.strip().removesuffix("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if math.isfinite(number) and 0 <= number <= 100:
+            return value
+        what = "a number" if not math.isfinite(number) else "a percentage between 0 and 100"
+        self.keep("percentage", value, "share", f"{value!r} is not {what}, so the share is unknown")
         return None
 
 
@@ -298,6 +353,7 @@ _COMPANY_NAMES = {"tax_id": "taxNumber", "registration_number": "registrationNum
 def _map_party(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dict[str, list[str]], kind: str) -> list[Item]:
     ftm_id = str(entity["id"])
     used = {"name", "address", "addressEntity"}
+    raw = _Raw(entity)
     if kind == "Company":
         values = {
             "id": ftm_id,
@@ -308,11 +364,8 @@ def _map_party(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dic
             "status": _first(props, "status"),
             "industry": _first(props, "sector", "classification"),
         }
-        date = _first(props, "incorporationDate")
-        if _date(date):
-            values["incorporation_date"] = _date(date)  # type: ignore[assignment]
-            used.add("incorporationDate")
-        used |= {"taxNumber", "registrationNumber", "status", "sector"} & set(props)
+        values["incorporation_date"] = raw.date(props, ("incorporationDate",), "incorporation_date")
+        used |= {"taxNumber", "registrationNumber", "status", "sector", "incorporationDate"} & set(props)
         used |= {"jurisdiction"} if "jurisdiction" in props else {"country"} if "country" in props else set()
         mapper = map_company
     else:
@@ -322,11 +375,8 @@ def _map_party(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dic
             "tax_id": _first(props, "taxNumber", "innCode"),
             "nationality": _first(props, "nationality", "citizenship"),
         }
-        date = _first(props, "birthDate")
-        if _date(date):
-            values["birth_date"] = _date(date)  # type: ignore[assignment]
-            used.add("birthDate")
-        used |= {"taxNumber", "nationality"} & set(props)
+        values["birth_date"] = raw.date(props, ("birthDate",), "birth_date")
+        used |= {"taxNumber", "nationality", "birthDate"} & set(props)
         mapper = map_person
     # The first name is the node's; every further spelling stays searchable as an alias.
     others = [n for n in props.get("name", []) if n != values["name"]]
@@ -335,10 +385,10 @@ def _map_party(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dic
     items = _call(mapper, values, row, ctx, _COMPANY_NAMES)
     node = items[0]
     assert isinstance(node, Node)
-    _set(node, {**_extras(props, used, type(node)), **_meta(entity)})
+    _set(node, {**_extras(props, used, type(node)), **raw.props, **_meta(entity)})
     for text in props.get("address", []):
         items += _address_items(node.id, text)
-    return items
+    return [*items, *raw.bad]
 
 
 def _map_address(entity: dict[str, Any], props: dict[str, list[str]]) -> list[Item]:
@@ -369,19 +419,20 @@ def _map_account(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: d
 
 def _map_shipment(ctx: _FtmContext, entity: dict[str, Any], props: dict[str, list[str]]) -> list[Item]:
     ftm_id = str(entity["id"])
+    raw = _Raw(entity)
     fields = {
-        "date": _date(_first(props, "date", "startDate")),
+        "date": raw.date(props, ("date", "startDate"), "date"),
         "product": _first(props, "goodsDescription"),
         "hs_code": _first(props, "vedCode"),
         "origin_country": _first(props, "originCountry", "departureCountry"),
     }
     used = {"goodsDescription", "vedCode", "receiver", "sender"}
-    used |= {"date"} if fields["date"] and props.get("date") else set()
+    used |= {"date"} if props.get("date") else set()
     used |= {"originCountry"} if props.get("originCountry") else set()
     name = str(entity.get("caption") or "").strip() or " ".join(v for v in (fields["product"], fields["date"]) if v) or ftm_id
     node = Shipment(id=Shipment.make_id(ctx.dataset, ftm_id), name=name, bundle_id=ftm_id, **{k: v for k, v in fields.items() if v})
-    _set(node, {**_extras(props, used, Shipment), **_meta(entity)})
-    return [node]
+    _set(node, {**_extras(props, used, Shipment), **raw.props, **_meta(entity)})
+    return [node, *raw.bad]
 
 
 def _relation(text: str | None) -> str:
@@ -405,16 +456,16 @@ def _link_extras(entity: dict[str, Any], props: dict[str, list[str]], used: set[
     return out
 
 
-def _dates(props: dict[str, list[str]]) -> dict[str, str]:
+def _dates(props: dict[str, list[str]], raw: _Raw) -> dict[str, str]:
     out = {}
     for prop, column in (("startDate", "start_date"), ("endDate", "end_date")):
-        value = _date(_first(props, prop))
+        value = raw.date(props, (prop,), column)
         if value:
             out[column] = value
     return out
 
 
-def _map_ownership(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dict[str, list[str]]) -> list[Item]:
+def _map_ownership(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dict[str, list[str]], raw: _Raw) -> list[Item]:
     owners, assets = props.get("owner", []), props.get("asset", [])
     if not owners:
         raise RecordError("owner", "missing value: an Ownership needs an owner")
@@ -424,7 +475,10 @@ def _map_ownership(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props:
     percentages = props.get("percentage", [])
     used = {"owner", "asset", "percentage", "startDate", "endDate"}
     extras = _link_extras(entity, props, used)
-    single = len(pairs) == 1
+    dates = _dates(props, raw)
+    single = len(pairs) == 1 and len(percentages) == 1
+    share = raw.share(percentages[0]) if single else None
+    extras.update(raw.props)
     items: list[Item] = []
     names = {"owner_id": "owner", "company_id": "asset", "share_pct": "percentage", "start_date": "startDate", "end_date": "endDate"}
     for owner, asset in pairs:
@@ -433,9 +487,9 @@ def _map_ownership(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props:
             holder = ctx.local(owner, _PARTY, "owner")
             items.append(LinkStatement(Holds.rel, holder, ctx.local(asset, ("Account",), "asset")))
             continue
-        values = {"owner_id": owner, "company_id": asset, **_dates(props), **extras}
-        if single and len(percentages) == 1:
-            values["share_pct"] = percentages[0]
+        values = {"owner_id": owner, "company_id": asset, **dates, **extras}
+        if single:
+            values["share_pct"] = share or ""  # empty when it cannot be read: kept as raw_share
         elif percentages:
             # FtM merged several holdings into one entity (a mutual holding keyed on the unordered
             # pair): which percentage belongs to which owner is not stated, so none is guessed.
@@ -445,33 +499,34 @@ def _map_ownership(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props:
             values["shares_stated"] = "; ".join(p or "?" for _, p in stated)
             values["ftm_ids"] = "; ".join(i for i, _ in stated)
         items += _call(map_ownership, values, row, ctx, names)
-    return items
+    return [*items, *raw.bad]
 
 
 def _map_edge(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dict[str, list[str]]) -> list[Item]:
     schema = str(entity["schema"])
+    raw = _Raw(entity)
     if schema == "Ownership":
-        return _map_ownership(row, ctx, entity, props)
+        return _map_ownership(row, ctx, entity, props, raw)
     if schema == "Directorship":
         used = {"director", "organization", "role", "startDate", "endDate"}
-        values = {"person_id": _first(props, "director") or "", "company_id": _first(props, "organization") or "", "role": "; ".join(props.get("role", [])), **_dates(props)}
-        values.update(_link_extras(entity, props, used))
-        return _call(map_officer, values, row, ctx, {"person_id": "director", "company_id": "organization"})
+        values = {"person_id": _first(props, "director") or "", "company_id": _first(props, "organization") or "", "role": "; ".join(props.get("role", [])), **_dates(props, raw)}
+        values.update(_link_extras(entity, props, used), **raw.props)
+        return [*_call(map_officer, values, row, ctx, {"person_id": "director", "company_id": "organization"}), *raw.bad]
     if schema in ("Family", "Associate"):
         other = "relative" if schema == "Family" else "associate"
         relationship = _first(props, "relationship")
         relation = _relation(relationship) if schema == "Family" else "other"
-        values = {"person_id": _first(props, "person") or "", "relative_id": _first(props, other) or "", "relation": relation, **_dates(props)}
-        values.update(_link_extras(entity, props, {"person", other, "startDate", "endDate"}))
-        return _call(map_family, values, row, ctx, {"person_id": "person", "relative_id": other})
+        values = {"person_id": _first(props, "person") or "", "relative_id": _first(props, other) or "", "relation": relation, **_dates(props, raw)}
+        values.update(_link_extras(entity, props, {"person", other, "startDate", "endDate"}), **raw.props)
+        return [*_call(map_family, values, row, ctx, {"person_id": "person", "relative_id": other}), *raw.bad]
     if schema == "Representation":
         client = _first(props, "client") or ""
         entry = row.index.entries.get(client) if row.index else None
         if entry is not None and entry.kind == "Person":
             raise RecordError("client", f"{client!r} is a Person: graphinv links representatives to firms only (OFFICER_OF)")
-        values = {"person_id": _first(props, "agent") or "", "company_id": client, "role": "; ".join(props.get("role", [])) or "representative", **_dates(props)}
-        values.update(_link_extras(entity, props, {"agent", "client", "role", "startDate", "endDate"}))
-        return _call(map_officer, values, row, ctx, {"person_id": "agent", "company_id": "client"})
+        values = {"person_id": _first(props, "agent") or "", "company_id": client, "role": "; ".join(props.get("role", [])) or "representative", **_dates(props, raw)}
+        values.update(_link_extras(entity, props, {"agent", "client", "role", "startDate", "endDate"}), **raw.props)
+        return [*_call(map_officer, values, row, ctx, {"person_id": "agent", "company_id": "client"}), *raw.bad]
     # Sanction: a flag on the sanctioned entity, named for the list that carries it.
     target = _first(props, "entity")
     if not target:
@@ -480,7 +535,8 @@ def _map_edge(row: FtmRow, ctx: _FtmContext, entity: dict[str, Any], props: dict
     datasets = [str(d) for d in entity.get("datasets") or [] if d]
     listing = _first(props, "authority", "program") or (datasets[0] if datasets else ctx.dataset)
     reason = "; ".join(v for v in (_first(props, "program"), _first(props, "reason"), _first(props, "provisions")) if v) or None
-    return [Flag(entity_id=entity_id, list=listing, reason=reason, date=_date(_first(props, "listingDate", "startDate")))]
+    date = raw.date(props, ("listingDate", "startDate"), None)
+    return [Flag(entity_id=entity_id, list=listing, reason=reason, date=date), *raw.bad]
 
 
 def map_ftm(row: Row, ctx: Context) -> list[Item]:
