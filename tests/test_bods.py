@@ -165,29 +165,42 @@ def test_bods_and_ftm_pair_give_the_same_graph(tmp_path: Path) -> None:
 # line: Dana Firm Ltd (line 1), Ana Example (line 2), and her shareholding in the firm (line 3).
 
 
+ENTITY = {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03"}
+PERSON = {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}
+SHARE = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True, "startDate": "2016-04-06"}
+
+
+def _statement(
+    number: int, record: str, kind: str, details: dict[str, Any], date: str = "2020-03-04", status: str = "new"
+) -> dict[str, Any]:
+    return {
+        "statementId": f"statement-{number}",
+        "statementDate": date,
+        "recordId": record,
+        "recordStatus": status,
+        "recordType": kind,
+        "recordDetails": {"isComponent": False, **details},
+    }
+
+
+def _holding(**interest: Any) -> dict[str, Any]:
+    return {"subject": "firm-1", "interestedParty": "person-1", "interests": [SHARE | {"share": {"exact": 100}} | interest]}
+
+
 def _bad_package(
-    tmp_path: Path, *, firm: dict[str, Any] | None = None, interest: dict[str, Any] | None = None
+    tmp_path: Path,
+    *,
+    firm: dict[str, Any] | None = None,
+    person: dict[str, Any] | None = None,
+    interest: dict[str, Any] | None = None,
+    later: tuple[dict[str, Any], ...] = (),
 ) -> IngestReport:
-    entity = {"entityType": {"type": "registeredEntity"}, "name": "Dana Firm Ltd", "foundingDate": "2019-09-03"}
-    person = {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Ana Example"}]}
-    share = {"type": "shareholding", "directOrIndirect": "direct", "beneficialOwnershipOrControl": True}
-    share |= {"startDate": "2016-04-06", "share": {"exact": 100}, **(interest or {})}
-    relationship = {"subject": "firm-1", "interestedParty": "person-1", "interests": [share]}
-    records = [
-        ("firm-1", "entity", entity | (firm or {})),
-        ("person-1", "person", person),
-        ("owns-1", "relationship", relationship),
-    ]
+    """The package, with ``later`` statements (updates of its records, lines 4, 5, ...) after it."""
     statements = [
-        {
-            "statementId": f"statement-{number}",
-            "statementDate": "2020-03-04",
-            "recordId": record,
-            "recordStatus": "new",
-            "recordType": kind,
-            "recordDetails": {"isComponent": False, **details},
-        }
-        for number, (record, kind, details) in enumerate(records, 1)
+        _statement(1, "firm-1", "entity", ENTITY | (firm or {})),
+        _statement(2, "person-1", "person", PERSON | (person or {})),
+        _statement(3, "owns-1", "relationship", _holding(**(interest or {}))),
+        *later,
     ]
     source = tmp_path / "bods.jsonl"
     source.write_text("".join(json.dumps(s) + "\n" for s in statements), encoding="utf-8")
@@ -258,3 +271,101 @@ def test_an_interest_start_date_that_does_not_exist_is_kept_raw_and_reported(tmp
     _, owns = _stored(tmp_path)
     assert owns["raw_start_date"] == "2016-13-45" and "start_date" not in owns
     assert owns["share_pct"] == 100.0
+
+
+def test_a_pep_start_date_that_is_not_a_date_is_kept_raw_and_reported(tmp_path: Path) -> None:
+    exposure = {"status": "isPep", "details": [{"reason": "deputy minister", "startDate": "2016-13-45"}]}
+    report = _bad_package(tmp_path, person={"politicalExposure": exposure})
+    assert report.warnings == [
+        (
+            "bods.jsonl:2: recordDetails.politicalExposure.details[0].startDate: no such date: '2016-13-45' "
+            "(month must be in 1..12); kept as raw_pep_start_date"
+        )
+    ]
+    with CaseFile(tmp_path / "case.graphinv") as opened:
+        (person,) = [n for n in opened.nodes() if n["name"] == "Ana Example"]
+    assert person["flags"] == ["PEP"] and person["raw_pep_start_date"] == "2016-13-45"
+
+
+def test_a_closing_statement_date_that_is_not_a_date_leaves_the_record_open_and_is_kept_raw(tmp_path: Path) -> None:
+    closing = (
+        _statement(4, "owns-1", "relationship", _holding(), date="2021-02-30", status="closed"),
+        _statement(5, "firm-1", "entity", ENTITY, date="2021-13-01", status="closed"),
+    )
+    report = _bad_package(tmp_path, later=closing)
+    assert report.warnings == [
+        "bods.jsonl:5: statementDate: no such date: '2021-13-01' (month must be in 1..12); kept as raw_closed_date",
+        "bods.jsonl:4: statementDate: no such date: '2021-02-30' (day is out of range for month); kept as raw_end_date",
+    ]
+    firm, owns = _stored(tmp_path)
+    assert firm["bods_record_status"] == "closed" and firm["raw_closed_date"] == "2021-13-01" and "closed_date" not in firm
+    assert owns["bods_record_status"] == "closed" and owns["raw_end_date"] == "2021-02-30" and "end_date" not in owns
+    assert owns["start_date"] == "2016-04-06" and owns["share_pct"] == 100.0
+
+
+@pytest.mark.parametrize(
+    ("earlier", "raw", "reason"),
+    [
+        ({"startDate": "2016-13-45"}, {"raw_start_date": "2016-13-45"}, "startDate: no such date: '2016-13-45' (month must be in 1..12)"),
+        ({"share": {"exact": "half"}}, {"raw_share": '{"exact": "half"}'}, "share: exact 'half' is not a number, so the share is unknown"),
+    ],
+)
+def test_a_value_that_cannot_be_read_in_an_earlier_statement_of_a_record_is_kept_raw(
+    tmp_path: Path, earlier: dict[str, Any], raw: dict[str, str], reason: str
+) -> None:
+    update = _statement(4, "owns-1", "relationship", _holding(share={"exact": 50}), date="2021-01-01", status="updated")
+    report = _bad_package(tmp_path, interest=earlier, later=(update,))
+    assert report.warnings == [
+        f"bods.jsonl:4: recordDetails.interests[0].{reason} in statement 'statement-3' on line 3; kept as {next(iter(raw))}"
+    ]
+    _, owns = _stored(tmp_path)
+    assert {k: owns[k] for k in raw} == raw
+    assert (owns["share_pct"], owns["start_date"]) == (50.0, "2016-04-06")  # the latest statement's
+
+
+def test_a_declared_indirect_interest_date_that_is_not_a_date_is_kept_raw(tmp_path: Path) -> None:
+    indirect = {"directOrIndirect": "indirect", "startDate": "2016-13-45"}
+    path = tmp_path / "case.graphinv"
+    statements = [
+        _statement(1, "firm-1", "entity", ENTITY),
+        _statement(2, "person-1", "person", PERSON),
+        _statement(3, "owns-1", "relationship", _holding(**indirect)),
+    ]
+    source = tmp_path / "bods.jsonl"
+    source.write_text("".join(json.dumps(s) + "\n" for s in statements), encoding="utf-8")
+    report = ingest(path, [source], dataset="bods")
+    assert report.warnings == [
+        "bods.jsonl:3: recordDetails.interests[0].startDate: no such date: '2016-13-45' (month must be in 1..12); kept as raw_start_date"
+    ]
+    with CaseFile(path) as opened:
+        (firm,) = [n for n in opened.nodes() if n["name"] == "Dana Firm Ltd"]
+    (declared,) = firm["declared_owners"]
+    assert declared["raw_start_date"] == "2016-13-45" and "start_date" not in declared and declared["share_pct"] == 100.0
+
+
+def test_a_0_2_replacement_with_a_date_that_is_not_a_date_names_the_statement_that_ends_the_record(tmp_path: Path) -> None:
+    # 0.2 has no record status: o2, naming another owner, replaces o1, so o1 ends on o2's date.
+    def owns(sid: str, person: str, date: str, **more: Any) -> dict[str, Any]:
+        parties = {"subject": {"describedByEntityStatement": "e1"}, "interestedParty": {"describedByPersonStatement": person}}
+        interests = [{"type": "shareholding", "share": {"exact": 100}}]
+        return {"statementID": sid, "statementType": "ownershipOrControlStatement", "statementDate": date, **parties, "interests": interests, **more}
+
+    def person(sid: str, name: str) -> dict[str, Any]:
+        return {"statementID": sid, "statementType": "personStatement", "personType": "knownPerson", "names": [{"fullName": name}]}
+
+    statements = [
+        {"statementID": "e1", "statementType": "entityStatement", "entityType": "registeredEntity", "name": "Dana Firm Ltd"},
+        person("p1", "Ana Example"),
+        person("p2", "Bea Example"),
+        owns("o1", "p1", "2020-01-01"),
+        owns("o2", "p2", "2021-02-30", replacesStatements=["o1"]),
+    ]
+    source = tmp_path / "bods.jsonl"
+    source.write_text("".join(json.dumps(s) + "\n" for s in statements), encoding="utf-8")
+    report = ingest(tmp_path / "case.graphinv", [source], dataset="bods")
+    assert report.warnings == [
+        "bods.jsonl:4: statementDate: no such date: '2021-02-30' (day is out of range for month) in statement 'o2' on line 5; kept as raw_end_date"
+    ]
+    with CaseFile(tmp_path / "case.graphinv") as opened:
+        ended = {link["bods_record"]: link for link in opened.links()}["o1"]
+    assert ended["bods_record_status"] == "closed" and ended["raw_end_date"] == "2021-02-30" and "end_date" not in ended

@@ -71,6 +71,7 @@ class _Statement:
     details: dict[str, Any]
     replaces: list[str]
     nested: bool = False  # 0.4: the details are under recordDetails
+    closed_by: _Statement | None = None  # 0.2: the statement whose date ends this record
 
 
 @dataclass
@@ -211,6 +212,7 @@ class _Raw:
     statement: _Statement
     props: dict[str, str] = field(default_factory=dict)
     bad: list[BadValue] = field(default_factory=list)
+    earlier: bool = False  # a statement the record's latest one restates: the warning names it
 
     def path(self, key: str, interest: dict[str, Any] | None = None) -> str:
         """The field's JSON path in the statement: ``recordDetails.interests[0].share`` (0.4)."""
@@ -220,10 +222,14 @@ class _Raw:
             prefix += f"interests[{index}]."
         return prefix + key
 
-    def keep(self, column: str, target: str, value: Any, reason: str) -> None:
+    def keep(self, column: str, target: str, value: Any, reason: str, statement: _Statement | None = None) -> None:
+        """Keep ``value`` as ``raw_<target>`` and report it; ``statement``: the one it is from, when
+        that is not the statement whose line the warning gives."""
         key = f"raw_{target}"
-        self.props[key] = f"{self.props[key]}; {_text(value)}" if key in self.props else _text(value)
-        self.bad.append(BadValue(column, f"{reason}; kept as {key}"))
+        self.props[key] = _join(self.props.get(key), _text(value))
+        statement = statement or (self.statement if self.earlier else None)
+        where = f" in statement {statement.sid!r} on line {statement.line}" if statement else ""
+        self.bad.append(BadValue(column, f"{reason}{where}; kept as {key}"))
 
     def share(self, interest: dict[str, Any], target: str) -> dict[str, float]:
         share, reason = _read_share(interest)
@@ -234,13 +240,24 @@ class _Raw:
     def date(self, key: str, target: str, interest: dict[str, Any] | None = None) -> str | None:
         """The date in ``key`` of the statement's details (or of one of its interests)."""
         value = (self.statement.details if interest is None else interest).get(key)
+        return self.check_date(value, self.path(key, interest), target)
+
+    def check_date(self, value: Any, path: str, target: str, statement: _Statement | None = None) -> str | None:
+        """``value`` as an ISO date, or None (kept as ``raw_<target>`` when it is not one)."""
         if not value:
             return None
         try:
             return check_date(str(value)[:10])
         except ValueError as exc:
-            self.keep(self.path(key, interest), target, value, str(exc))
+            self.keep(path, target, value, str(exc), statement)
             return None
+
+
+def _join(old: str | None, text: str) -> str:
+    """Raw values of one field from several statements, each once."""
+    if not old:
+        return text
+    return old if text in old.split("; ") else f"{old}; {text}"
 
 
 def _level(interest: dict[str, Any]) -> str:
@@ -264,7 +281,7 @@ def read_bods(path: Path, progress: Callable[[int], None] | None = None) -> Iter
     root: dict[str, str] = {}
     by_sid = {s.sid: s for s in statements}
     continued: set[str] = set()
-    ended: dict[str, str] = {}
+    ended: dict[str, _Statement] = {}
     for s in statements:
         for old in s.replaces:
             previous = by_sid.get(old)
@@ -275,18 +292,18 @@ def read_bods(path: Path, progress: Callable[[int], None] | None = None) -> Iter
     for s in statements:
         for old in s.replaces:
             if old not in continued:
-                ended.setdefault(root.get(old, old), s.date)
+                ended.setdefault(root.get(old, old), s)
     records: dict[str, list[_Statement]] = {}
     for s in statements:
         if s.record == s.sid:
             s.record = root.get(s.sid, s.sid)
         records.setdefault(s.record, []).append(s)
-    for record, date in ended.items():
+    for record, closer in ended.items():
         if record in records:
             last = max(records[record], key=lambda s: (s.date, s.line))
             records[record].append(
                 _Statement(
-                    last.line, last.text, last.sid, record, last.rtype, "closed", date, last.details, [], last.nested
+                    last.line, last.text, last.sid, record, last.rtype, "closed", closer.date, last.details, [], last.nested, closer
                 )
             )
     package = _package(records, root)
@@ -348,8 +365,10 @@ def _package(records: dict[str, list[_Statement]], root: dict[str, str]) -> _Pac
             if "max" in share:
                 declaration["share_max"] = share["max"]
             for key, target in (("startDate", "start_date"), ("endDate", "end_date")):
-                if interest.get(key):
-                    declaration[target] = str(interest[key])[:10]
+                if _date(interest.get(key)):
+                    declaration[target] = _date(interest[key])
+                elif interest.get(key):
+                    declaration[f"raw_{target}"] = _text(interest[key])
             package.declared.setdefault(rel.subject, []).append(declaration)
             if "exact" in share and rel.owner:
                 implied = implied_shares(rel, share["exact"], [r for r in relations if r.direct])
@@ -483,10 +502,10 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
     props: dict[str, Any] = {"bundle_id": record, "bods_record_status": latest.status, "bods_statement_id": latest.sid}
     if len(row.states) > 1:
         props["bods_history"] = _history(row.states)
-    if latest.status == "closed":
-        props["closed_date"] = _date(latest.date)
     items: list[Item] = []
     raw = _Raw(latest)
+    if latest.status == "closed":
+        props["closed_date"] = raw.check_date(latest.date, "statementDate", "closed_date", latest.closed_by)
     if latest.rtype == "entity":
         etype = d.get("entityType")
         etype_name = str(etype.get("type") if isinstance(etype, dict) else etype or "")
@@ -532,9 +551,15 @@ def _map_party(row: BodsRow, ctx: Context, package: _Package) -> list[Item]:
         node = Person(id=node_id, **{k: v for k, v in fields.items() if v}, **{k: v for k, v in props.items() if v is not None})
         exposure = d.get("politicalExposure") if isinstance(d.get("politicalExposure"), dict) else {}
         if exposure.get("status") == "isPep" or d.get("hasPepStatus") is True:
+            where = "politicalExposure.details" if exposure.get("details") else "pepStatusDetails"
             details = exposure.get("details") or d.get("pepStatusDetails") or []
             reason = "; ".join(str(x.get("reason")) for x in details if isinstance(x, dict) and x.get("reason")) or None
-            start = next((_date(x.get("startDate")) for x in details if isinstance(x, dict) and x.get("startDate")), None)
+            starts = [
+                raw.check_date(x.get("startDate"), raw.path(f"{where}[{n}].startDate"), "pep_start_date")
+                for n, x in enumerate(details)
+                if isinstance(x, dict)
+            ]
+            start = next((s for s in starts if s), None)
             items.append(Flag(entity_id=node_id, list="PEP", reason=reason, date=start))
     for key, value in raw.props.items():
         setattr(node, key, value)
@@ -579,6 +604,8 @@ def _map_relationship(row: BodsRow, ctx: Context, package: _Package) -> list[Ite
     for interest in interests:
         if _level(interest) == "indirect":
             declared.share(interest, "share")
+            declared.date("startDate", "start_date", interest)
+            declared.date("endDate", "end_date", interest)
     items: list[Item] = [*declared.bad]
     if interests and not direct:
         return items
@@ -614,8 +641,6 @@ def _map_relationship(row: BodsRow, ctx: Context, package: _Package) -> list[Ite
             fields["start_date"] = min(starts)
         if ends and len(ends) == len(officer):
             fields["end_date"] = max(ends)
-        elif latest.status == "closed" and _date(latest.date):
-            fields["end_date"] = _date(latest.date)
         items += [OfficerOf(source=owner, target=subject, **fields), *raw.bad]
     return items
 
@@ -683,35 +708,54 @@ def _map_relationship_dated(row: BodsRow, ctx: Context, package: _Package) -> li
     items = _map_relationship(row, ctx, package)
     latest = row.states[0]
     # An update restates the whole record: the holding began with the first statement's interest,
-    # and each change of share dates from its interest's start, or else from the statement.
+    # and each change of share dates from its interest's start, or else from the statement. The
+    # latest statement's values were read (and reported) above; earlier ones are read here.
     shares: list[tuple[str, float]] = []
     first: dict[bool, str] = {}
+    earlier: dict[bool, list[_Raw]] = {False: [], True: []}
     for state in reversed(row.states):
+        raws = {office: _Raw(state, earlier=True) for office in (False, True)} if state.sid != latest.sid else None
         for interest in state.details.get("interests") or []:
             if not isinstance(interest, dict) or _level(interest) == "indirect":
                 continue
             office = _interest_type(interest.get("type")) in OFFICER_INTERESTS
-            start = _date(interest.get("startDate"))
+            raw = raws[office] if raws else None
+            start = raw.date("startDate", "start_date", interest) if raw else _date(interest.get("startDate"))
             if start and (office not in first or start < first[office]):
                 first[office] = start
-            exact = _share(interest).get("exact")
-            if office or _interest_type(interest.get("type")) != "shareholding" or exact is None:
+            if office or _interest_type(interest.get("type")) != "shareholding":
+                continue
+            exact = (raw.share(interest, "share") if raw else _share(interest)).get("exact")
+            if exact is None:
                 continue
             if not shares or shares[-1][1] != exact:
                 when = start if start and (not shares or start > shares[-1][0]) else _date(state.date) or start or "?"
                 shares.append((when, exact))
+        if raws:
+            for office, raw in raws.items():
+                earlier[office].append(raw)
+    closing = _Raw(latest)
+    closed = closing.check_date(latest.date, "statementDate", "end_date", latest.closed_by) if latest.status == "closed" else None
     out: list[Item] = []
+    bad: list[Item] = []
     for item in items:
         if isinstance(item, (Owns, OfficerOf)):
             earliest = first.get(isinstance(item, OfficerOf))
             if earliest and (item.start_date is None or earliest < item.start_date):
                 item.start_date = earliest
-            if latest.status == "closed" and item.end_date is None and _date(latest.date):
-                item.end_date = _date(latest.date)
+            kept = [raw for raw in earlier[isinstance(item, OfficerOf)] if raw.bad]
+            if latest.status == "closed" and item.end_date is None:
+                # Without a readable end date the link stays open, with the date kept raw.
+                item.end_date = closed
+                kept.append(closing)
+            for raw in kept:
+                for key, value in raw.props.items():
+                    setattr(item, key, _join(getattr(item, key, None), value))
+                bad += [b for b in raw.bad if b not in bad]
             if isinstance(item, Owns) and len(shares) > 1:
                 setattr(item, "share_history", [f"{when}: {value:g}%" for when, value in shares])
         out.append(item)
-    return out
+    return out + bad
 
 
 _HEAD = re.compile(rb'"statementI[dD]"\s*:')
