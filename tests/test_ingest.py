@@ -294,6 +294,34 @@ def test_a_closed_quote_ending_in_a_line_break_is_a_value(tmp_path: Path) -> Non
     assert nodes_by_bundle_id(tmp_path / "case.graphinv")["C1"]["note"] == "two\nlines"  # kept (values are stripped)
 
 
+# 'kind' and 'raw_kind' both become raw_kind: the fast path leaves such a header to the per-row path.
+@pytest.mark.parametrize("extra", ["", ",kind,raw_kind"], ids=["fast path", "per-row path"])
+def test_blank_lines_before_the_header_are_skipped_and_lines_keep_their_numbers(tmp_path: Path, extra: str) -> None:
+    """Spreadsheet exports may open with empty lines, or lines of bare commas, above the header."""
+    folder = tmp_path / "b"
+    folder.mkdir()
+    pad = "," * extra.count(",")
+    preamble = "\n  \n,,\n , ,\t\n"  # header on line 5
+    (folder / "companies.csv").write_text(
+        f"{preamble}id,name,employees{extra}\nC1,Alfa,3{pad}\nC2,Beta,doce{pad}\n", encoding="utf-8"
+    )
+    (folder / "flags.csv").write_text(f"{preamble}entity_ref,list\nC1,DEA\nNobody,DEA\n", encoding="utf-8")
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [folder])
+    assert [(f.file, f.read, f.kept) for f in report.files] == [("companies.csv", 2, 1), ("flags.csv", 2, 1)]
+    assert [r.split(": ")[0] for r in report.rejections] == ["companies.csv:7", "flags.csv:7"]
+    alfa = nodes_by_bundle_id(case)["C1"]
+    assert (alfa["employees"], alfa["flags"]) == (3, ["DEA"])
+    assert alfa["sources"] == ["b:companies.csv:6", "b:flags.csv:6"]
+    # A header that lacks a column after the blank lines is named by its own line.
+    (folder / "persons.csv").write_text("\n\nname\nAna\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"persons.csv:3: missing column 'id' \(found: name\)"):
+        ingest(case, [folder / "persons.csv"])
+    (folder / "persons.csv").write_text("\n , \n\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="persons.csv: the file is empty"):
+        ingest(case, [folder / "persons.csv"])
+
+
 def test_headers_in_any_script_keep_their_names(tmp_path: Path) -> None:
     """Header names compare without accents or case, but a Cyrillic or CJK name is a name: an
     extra column keeps it, and a mapping can name it."""

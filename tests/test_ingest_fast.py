@@ -155,6 +155,8 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
         shipments,
     )
     # Structural damage: wrong column counts, stray bytes, blank lines, a broken quote.
+    for file in ("persons.csv", "family.csv"):  # blank lines above the header
+        (folder / file).write_bytes(b"\n ,, \n\n" + (folder / file).read_bytes())
     with open(folder / "companies.csv", "ab") as handle:
         handle.write(b"C9001,Too Many SA,,,,,,,,,,,EXTRA\n\n")
         handle.write(b"C9002,Caf\xe9 Latin-1 SA,,,,,,,,,,\n")

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graphinv.exc import RecordError, SourceError
 
@@ -70,9 +71,9 @@ def read_csv(
     try:
         lines = Lines(io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline=""))
         reader = csv.reader(lines)
-        header = _header(path, reader, lines)
+        header, line = _header(path, reader, lines)
         columns = [column_key(h) for h in header]
-        _check_header(path, header, columns, required)
+        _check_header(path, header, columns, required, line)
         width = len(columns)
         last_line = reader.line_num
         seen = 0
@@ -115,16 +116,16 @@ def read_csv(
         handle.close()
 
 
-def _check_header(path: Path, header: list[str], columns: list[str], required: tuple[str, ...]) -> None:
+def _check_header(path: Path, header: list[str], columns: list[str], required: tuple[str, ...], line: int) -> None:
     if any(not c for c in columns):
-        raise SourceError(f"{path.name}:1: the header has an empty column name; name every column")
+        raise SourceError(f"{path.name}:{line}: the header has an empty column name; name every column")
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
-        raise SourceError(f"{path.name}:1: the header names {', '.join(map(repr, dupes))} more than once")
+        raise SourceError(f"{path.name}:{line}: the header names {', '.join(map(repr, dupes))} more than once")
     missing = [c for c in required if c not in columns]
     if missing:
         raise SourceError(
-            f"{path.name}:1: missing column {', '.join(map(repr, missing))} "
+            f"{path.name}:{line}: missing column {', '.join(map(repr, missing))} "
             f"(found: {', '.join(header)}); add it, or ingest the file with a --mapping"
         )
 
@@ -153,16 +154,22 @@ def unclosed(columns: list[str], fields: list[str], line: int, last: int) -> Rec
     return RecordError(column, f"a quoted field opened in this row is never closed{rest}; close the quote")
 
 
-def _header(path: Path, reader: Iterator[list[str]], lines: Lines) -> list[str]:
+def _header(path: Path, reader: Any, lines: Lines) -> tuple[list[str], int]:
+    """The header row and the line it starts on, past any blank lines before it (spreadsheet
+    exports may open with empty lines, or lines of bare commas, above the header)."""
+    line = 1
     try:
         header = next(reader)
+        while not any(f.strip() for f in header) and not lines.ended:
+            line = reader.line_num + 1
+            header = next(reader)
     except StopIteration:
         raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
     except csv.Error as exc:
-        raise SourceError(f"{path.name}:1: cannot parse the header row ({exc})") from exc
+        raise SourceError(f"{path.name}:{line}: cannot parse the header row ({exc})") from exc
     if lines.ended:
         raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
-    return header
+    return header, line
 
 
 def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
@@ -200,9 +207,9 @@ class CsvBatches:
         try:
             self._lines = Lines(io.TextIOWrapper(self._handle, encoding="utf-8-sig", errors="surrogateescape", newline=""))
             self._reader = csv.reader(self._lines)
-            header = _header(path, self._reader, self._lines)
+            header, line = _header(path, self._reader, self._lines)
             self.columns = [column_key(h) for h in header]
-            _check_header(path, header, self.columns, required)
+            _check_header(path, header, self.columns, required, line)
         except BaseException:
             self._handle.close()
             raise
