@@ -143,11 +143,18 @@ def _percent(value: Any) -> Any:
     return value
 
 
+def _unsigned(value: float) -> float:
+    # "-0" parses as -0.0, which passes ge=0 and would be stored as -0.0: zero has no sign.
+    return value + 0.0
+
+
 IsoDate = Annotated[str, AfterValidator(check_date)]
 MAX_EMPLOYEES = 1_000_000_000
-Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100, allow_inf_nan=False)]
+Percent = Annotated[
+    float, BeforeValidator(_percent), Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_unsigned)
+]
 # "inf" and "1e400" parse as floats, and JSON has no infinity: the case would store null.
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_unsigned)]
 
 #: Properties that the graph owns (the fields every node has, and those ingest, the case file
 #: and the projection write: a node's bundle id, its other spellings, its flags' reasons, the ids

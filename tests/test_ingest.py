@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import math
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -205,6 +207,22 @@ def test_each_kind_of_bad_row_is_reported_and_the_rest_kept(
     assert f"{file},{line},{column}," in saved
     with CaseFile(case) as opened:
         assert [str(r) for r in opened.rejections()] == [message]
+
+
+def test_a_negative_zero_share_or_amount_is_stored_as_zero(tmp_path: Path, small_bundle: Path) -> None:
+    """'-0' parses as -0.0, which is not below zero; stored as such, JSON readers see '-0.0'."""
+    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "-0"], ["C1", "C2", "-0.0%"]])
+    write_csv(small_bundle / "shipments.csv", ["id", "quantity_kg", "value_usd"], [["S1", "-0", "-0.00"], ["S2", "0", "-0e3"]])
+    case = tmp_path / "case.graphinv"
+    assert ingest(case, [small_bundle]).rejected_total == 0
+    nodes = nodes_by_bundle_id(case)
+    amounts = [nodes[s][k] for s in ("S1", "S2") for k in ("quantity_kg", "value_usd")]
+    shares = [l["share_pct"] for l in links(case) if l["rel"] == "OWNS"]
+    assert amounts + shares == [0.0] * 6
+    assert all(math.copysign(1, v) == 1 for v in amounts + shares)
+    with sqlite3.connect(case) as db:
+        assert not db.execute("SELECT count(*) FROM statement WHERE props LIKE '%-0.0%'").fetchone()[0]
+        assert not db.execute("SELECT count(*) FROM link WHERE props LIKE '%-0.0%'").fetchone()[0]
 
 
 def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path: Path) -> None:

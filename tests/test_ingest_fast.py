@@ -131,7 +131,7 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
         return rnd.choice([f"C{rnd.randrange(n)}", f"P{rnd.randrange(n)}", f"C{rnd.randrange(0, n, 50)}"])
 
     ownership = [[ref(), f"C{rnd.randrange(n)}" if rnd.random() > 0.02 else rnd.choice(["", "P1", "C-x"]),
-                  rnd.choice(["60", "100.00", "0", "35%", " 5", "1e2", "140", "-1", "x", "", "33.333333333333333333", ".5", "5."]),
+                  rnd.choice(["60", "100.00", "0", "35%", " 5", "1e2", "140", "-1", "x", "", "33.333333333333333333", ".5", "5.", "-0", "-0%"]),
                   date(), date(), rnd.choice(["", "note"])] for _ in range(n)]
     write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct", "start_date", "end_date", "source"], ownership)
     officers = [[ref(), f"C{rnd.randrange(n)}", rnd.choice(["", "director", "administradora única"]), date(), date()] for _ in range(n)]
@@ -147,7 +147,7 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
     shipments = [[f"S{i}" if i % 89 else "", date(), rnd.choice(["QUIMICA FINA DEL NORTE SA DE CV", "Quimica Fina Norte", ""]),
                   rnd.choice(["QFN-150312-AB1", "", "ZZZ999"]), rnd.choice(["Hebei Example Chem", "", "Ñandú Ltd"]), rnd.choice(["CN", "", "in"]),
                   rnd.choice(["4-Piperidona", "4-piperidone hydrochloride", "Hidróxido de sodio", "", "NPP"]), rnd.choice(["2933.39", "", "2815.11"]),
-                  rnd.choice(["450", "3547.0", "-1", "1e3", "", "x", "0.5"]), rnd.choice(["1980.00", "", "12,5"]), "Manzanillo", "CN", ""]
+                  rnd.choice(["450", "3547.0", "-1", "1e3", "", "x", "0.5", "-0"]), rnd.choice(["1980.00", "", "12,5", "-0.0"]), "Manzanillo", "CN", ""]
                  for i in range(n)]
     write_csv(
         folder / "shipments.csv",
