@@ -117,6 +117,8 @@ def test_ids_are_stable_across_runs_and_cases(tmp_path: Path, small_bundle: Path
 
 BAD_ROWS = [
     ("companies.csv", ["id", "name", "employees"], [["", "No Id SA", "3"]], "id", "missing value"),
+    ("companies.csv", ["id", "name", "employees"], [["C9", "", "3"]], "name", "missing value: every row needs one"),
+    ("persons.csv", ["id", "name"], [["P9", "  "]], "name", "missing value: every row needs one"),
     ("companies.csv", ["id", "name", "employees"], [["C9", "Bad Number SA", "doce"]], "employees", "valid integer"),
     (
         "companies.csv",

@@ -172,8 +172,10 @@ def test_bad_rows_of_every_kind_are_rejected_identically(tmp_path: Path, monkeyp
     reasons = " ".join(r[3] for r in stored["reject"])
     for expected in ("missing value", "not an ISO date", "no such date", "unknown reference", "ambiguous reference",
                      "less than or equal to 100", "greater than or equal to 0", "unknown relation", "'active' or 'frozen'",
-                     "expected 12 columns", "not UTF-8", "at least 1 character", "valid integer"):
+                     "expected 12 columns", "not UTF-8", "valid integer"):
         assert expected in reasons, expected
+    assert "name: missing value" in " ".join(f"{r[2]}: {r[3]}" for r in stored["reject"])
+    assert "at least 1 character" not in reasons  # pydantic's words for an empty name
     kept = {row[3] for row in stored["statement"]}
     assert kept == {"Company", "Person", "Address", "Account", "Shipment"}
 

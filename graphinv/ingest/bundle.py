@@ -119,8 +119,8 @@ def map_company(row: Row, ctx: Context) -> list[Item]:
     known = BUNDLE_COLUMNS["companies"]
     values, extras = _values(row, known, Company)
     local = _required(values, "id")
+    _required(values, "name")
     fields = {k: v for k, v in values.items() if k not in ("id", "address")}
-    fields.setdefault("name", "")
     company = Company(id=Company.make_id(ctx.dataset, local), bundle_id=local, **fields, **extras)
     items: list[Item] = [company]
     if "address" in values:
@@ -132,8 +132,8 @@ def map_person(row: Row, ctx: Context) -> list[Item]:
     known = BUNDLE_COLUMNS["persons"]
     values, extras = _values(row, known, Person)
     local = _required(values, "id")
+    _required(values, "name")
     fields = {k: v for k, v in values.items() if k not in ("id", "address")}
-    fields.setdefault("name", "")
     person = Person(id=Person.make_id(ctx.dataset, local), bundle_id=local, **fields, **extras)
     items: list[Item] = [person]
     if "address" in values:
