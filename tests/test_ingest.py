@@ -227,6 +227,31 @@ def test_a_negative_zero_share_or_amount_is_stored_as_zero(tmp_path: Path, small
         assert not db.execute("SELECT count(*) FROM link WHERE props LIKE '%-0.0%'").fetchone()[0]
 
 
+# 'kind' and 'raw_kind' both become raw_kind: the fast path leaves such a header to the per-row path.
+@pytest.mark.parametrize("extra", [[], ["kind", "raw_kind"]], ids=["fast path", "per-row path"])
+def test_a_link_from_an_id_to_itself(tmp_path: Path, small_bundle: Path, extra: list[str]) -> None:
+    """A person is not their own relative, nor a firm its own officer; a firm holding its own
+    shares (treasury shares) is real and kept."""
+    pad = [""] * len(extra)
+    family = [["P1", "P2", "spouse", *pad], ["P1", "P1", "spouse", *pad]]
+    write_csv(small_bundle / "family.csv", ["person_id", "relative_id", "relation", *extra], family)
+    officers = [["P2", "C1", "director", *pad], ["C2", "C2", "director", *pad]]
+    write_csv(small_bundle / "officers.csv", ["person_id", "company_id", "role", *extra], officers)
+    ownership = [["P1", "C1", "60", *pad], ["C1", "C1", "5", *pad]]
+    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct", *extra], ownership)
+    case = tmp_path / "case.graphinv"
+    report = ingest(case, [small_bundle])
+    assert report.rejections == [
+        "officers.csv:3: company_id: a firm cannot be its own officer ('C2' on both ends); name the officer",
+        "family.csv:3: relative_id: a person cannot be their own relative ('P1' on both ends); name the relative",
+    ]
+    nodes = nodes_by_bundle_id(case)
+    c1 = nodes["C1"]["id"]
+    same = [(l["rel"], l.get("share_pct")) for l in links(case) if l["source"] == l["target"]]
+    assert same == [("OWNS", 5.0)]
+    assert {(l["source"], l["target"]) for l in links(case) if l["rel"] == "OWNS"} == {(nodes["P1"]["id"], c1), (c1, c1)}
+
+
 def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path: Path) -> None:
     """A registry's own ``bundle_id`` or ``aliases`` column neither crashes the mapper nor is
     overwritten by (or passes for) what ingest and the case file write under that name."""

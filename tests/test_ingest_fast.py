@@ -115,6 +115,7 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
         ])
     companies.insert(5, ["C-multi", "Two\nLines SA", "", "", "", "", "", "", "", "", "", ""])
     companies.append(["C1", "Duplicate id SA", "", "", "", "", "Calle Cedro 14, Col. Santa Rosa", "", "3", "", "", ""])
+    companies.append(["C-self", "Self Holding SA", "", "", "", "", "", "", "", "", "", ""])  # links to itself below
     write_csv(
         folder / "companies.csv",
         ["id", "name", "tax_id", "registration_number", "jurisdiction", "incorporation_date", "address", "status", "employees", "industry", "website", "Kind"],
@@ -122,6 +123,7 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
     )
     # Persons: a header in another order, missing optional columns, an id shared with a company.
     persons = [[rnd.choice(["", "1980-01-01", "1980-02-30"]), f"P{i}" if i % 50 else f"C{i}", name() if rnd.random() > 0.02 else ""] for i in range(n)]
+    persons.append(["", "P-self", "Ana Self"])
     write_csv(folder / "persons.csv", ["birth_date", "id", "name"], persons)
 
     def ref() -> str:
@@ -133,11 +135,14 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
     ownership = [[ref(), f"C{rnd.randrange(n)}" if rnd.random() > 0.02 else rnd.choice(["", "P1", "C-x"]),
                   rnd.choice(["60", "100.00", "0", "35%", " 5", "1e2", "140", "-1", "x", "", "33.333333333333333333", ".5", "5.", "-0", "-0%"]),
                   date(), date(), rnd.choice(["", "note"])] for _ in range(n)]
+    ownership += [["C-self", "C-self", "12", "", "", ""], ["P-self", "P-self", "", "", "", ""]]  # treasury shares are kept
     write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct", "start_date", "end_date", "source"], ownership)
     officers = [[ref(), f"C{rnd.randrange(n)}", rnd.choice(["", "director", "administradora única"]), date(), date()] for _ in range(n)]
+    officers += [["C-self", "C-self", "director", "", ""], ["P-self", "P-self", "", "", ""]]  # a firm its own officer
     write_csv(folder / "officers.csv", ["person_id", "company_id", "role", "start_date", "end_date"], officers)
     family = [[f"P{rnd.randrange(n)}", rnd.choice([f"P{rnd.randrange(n)}", "C3", ""]),
                rnd.choice(["spouse", "Esposa", "HERMANO", "", "neighbour", "  wife "])] for _ in range(n // 2)]
+    family += [["P-self", "P-self", "spouse"], ["P-self", " P-self ", "neighbour"], ["NOPE", "NOPE", ""]]  # own relative
     write_csv(folder / "family.csv", ["person_id", "relative_id", "relation"], family)
     accounts = [[f"A{i}" if i % 97 else "", rnd.choice([ref(), ""]), rnd.choice(["Banco Ficticio", ""]), rnd.choice(["0123-4567", ""]),
                  rnd.choice(["active", "FROZEN", "seized", "", "Active"]), date()] for i in range(n)]
@@ -176,6 +181,8 @@ def test_bad_rows_of_every_kind_are_rejected_identically(tmp_path: Path, monkeyp
         assert expected in reasons, expected
     assert "name: missing value" in " ".join(f"{r[2]}: {r[3]}" for r in stored["reject"])
     assert "at least 1 character" not in reasons  # pydantic's words for an empty name
+    assert "cannot be their own relative ('P-self'" in reasons and "cannot be its own officer ('C-self'" in reasons
+    assert any(row[2] == "OWNS" and row[3] == row[4] for row in stored["link"])  # treasury shares are kept
     kept = {row[3] for row in stored["statement"]}
     assert kept == {"Company", "Person", "Address", "Account", "Shipment"}
 

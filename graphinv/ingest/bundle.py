@@ -153,6 +153,9 @@ def map_officer(row: Row, ctx: Context) -> list[Item]:
     values, extras = _values(row, BUNDLE_COLUMNS["officers"], OfficerOf)
     officer = ctx.local(_required(values, "person_id"), ("Person", "Company"), "person_id")
     organization = ctx.local(_required(values, "company_id"), ("Company",), "company_id")
+    if officer == organization:
+        reason = f"a firm cannot be its own officer ({values['company_id']!r} on both ends); name the officer"
+        raise RecordError("company_id", reason)
     fields = _dates(values, "role", "start_date", "end_date")
     return [OfficerOf(source=officer, target=organization, **fields, **extras)]
 
@@ -161,6 +164,9 @@ def map_family(row: Row, ctx: Context) -> list[Item]:
     values, extras = _values(row, BUNDLE_COLUMNS["family"], Family)
     person = ctx.local(_required(values, "person_id"), ("Person",), "person_id")
     relative = ctx.local(_required(values, "relative_id"), ("Person",), "relative_id")
+    if relative == person:
+        reason = f"a person cannot be their own relative ({values['relative_id']!r} on both ends); name the relative"
+        raise RecordError("relative_id", reason)
     given = values.get("relation", "other")
     relation = RELATIONS.get(name_key(given))
     if relation is None:

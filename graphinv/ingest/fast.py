@@ -322,7 +322,9 @@ class _Link(_Kernel):
     def prepare(self, line: int, fields: list[str]) -> tuple[Any, ...] | None:
         source = _cell(fields, self.i_source)
         target = _cell(fields, self.i_target)
-        if not source or not target:
+        # A row linking an id to itself is rare: the per-row path decides (a firm holding its own
+        # shares is kept, a person their own relative is not).
+        if not source or not target or source == target:
             return None
         if self.family:
             relation = self.relations.get(name_key(_cell(fields, self.i_relation) or "other"))
