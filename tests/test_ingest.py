@@ -213,8 +213,10 @@ def test_each_kind_of_bad_row_is_reported_and_the_rest_kept(
 
 def test_a_negative_zero_share_or_amount_is_stored_as_zero(tmp_path: Path, small_bundle: Path) -> None:
     """'-0' parses as -0.0, which is not below zero; stored as such, JSON readers see '-0.0'."""
-    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["P1", "C1", "-0"], ["C1", "C2", "-0.0%"]])
-    write_csv(small_bundle / "shipments.csv", ["id", "quantity_kg", "value_usd"], [["S1", "-0", "-0.00"], ["S2", "0", "-0e3"]])
+    ownership = [["P1", "C1", "-0"], ["C1", "C2", "-0.0%"]]
+    write_csv(small_bundle / "ownership.csv", ["owner_id", "company_id", "share_pct"], ownership)
+    shipments = [["S1", "-0", "-0.00"], ["S2", "0", "-0e3"]]
+    write_csv(small_bundle / "shipments.csv", ["id", "quantity_kg", "value_usd"], shipments)
     case = tmp_path / "case.graphinv"
     assert ingest(case, [small_bundle]).rejected_total == 0
     nodes = nodes_by_bundle_id(case)
@@ -249,7 +251,8 @@ def test_a_link_from_an_id_to_itself(tmp_path: Path, small_bundle: Path, extra: 
     c1 = nodes["C1"]["id"]
     same = [(l["rel"], l.get("share_pct")) for l in links(case) if l["source"] == l["target"]]
     assert same == [("OWNS", 5.0)]
-    assert {(l["source"], l["target"]) for l in links(case) if l["rel"] == "OWNS"} == {(nodes["P1"]["id"], c1), (c1, c1)}
+    owns = {(l["source"], l["target"]) for l in links(case) if l["rel"] == "OWNS"}
+    assert owns == {(nodes["P1"]["id"], c1), (c1, c1)}
 
 
 def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path: Path) -> None:

@@ -135,14 +135,16 @@ def _messy_bundle(folder: Path, seed: int = 5, n: int = 2100) -> Path:
     ownership = [[ref(), f"C{rnd.randrange(n)}" if rnd.random() > 0.02 else rnd.choice(["", "P1", "C-x"]),
                   rnd.choice(["60", "100.00", "0", "35%", " 5", "1e2", "140", "-1", "x", "", "33.333333333333333333", ".5", "5.", "-0", "-0%"]),
                   date(), date(), rnd.choice(["", "note"])] for _ in range(n)]
-    ownership += [["C-self", "C-self", "12", "", "", ""], ["P-self", "P-self", "", "", "", ""]]  # treasury shares are kept
+    # Links from an id to itself: treasury shares are kept, a firm is not its own officer, nor
+    # a person their own relative.
+    ownership += [["C-self", "C-self", "12", "", "", ""], ["P-self", "P-self", "", "", "", ""]]
     write_csv(folder / "ownership.csv", ["owner_id", "company_id", "share_pct", "start_date", "end_date", "source"], ownership)
     officers = [[ref(), f"C{rnd.randrange(n)}", rnd.choice(["", "director", "administradora única"]), date(), date()] for _ in range(n)]
-    officers += [["C-self", "C-self", "director", "", ""], ["P-self", "P-self", "", "", ""]]  # a firm its own officer
+    officers += [["C-self", "C-self", "director", "", ""], ["P-self", "P-self", "", "", ""]]
     write_csv(folder / "officers.csv", ["person_id", "company_id", "role", "start_date", "end_date"], officers)
     family = [[f"P{rnd.randrange(n)}", rnd.choice([f"P{rnd.randrange(n)}", "C3", ""]),
                rnd.choice(["spouse", "Esposa", "HERMANO", "", "neighbour", "  wife "])] for _ in range(n // 2)]
-    family += [["P-self", "P-self", "spouse"], ["P-self", " P-self ", "neighbour"], ["NOPE", "NOPE", ""]]  # own relative
+    family += [["P-self", "P-self", "spouse"], ["P-self", " P-self ", "neighbour"], ["NOPE", "NOPE", ""]]
     write_csv(folder / "family.csv", ["person_id", "relative_id", "relation"], family)
     accounts = [[f"A{i}" if i % 97 else "", rnd.choice([ref(), ""]), rnd.choice(["Banco Ficticio", ""]), rnd.choice(["0123-4567", ""]),
                  rnd.choice(["active", "FROZEN", "seized", "", "Active"]), date()] for i in range(n)]
