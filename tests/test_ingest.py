@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import write_csv
 
-from graphinv import CaseFile, Company, Person, SourceError, StrictIngestError, ingest
+from graphinv import CaseFile, Company, Person, SourceError, StrictIngestError, ingest, resolve
 from graphinv.export import write_jsonl
 from graphinv.ingest import rejects_path
 
@@ -322,8 +322,10 @@ def test_a_quote_never_closed_rejects_its_row_and_keeps_the_rest_as_raw_text(
     report = ingest(case, [folder])
     assert (report.files[0].read, report.files[0].kept, report.files[0].rejected) == (2, 1, 1)
     assert report.rejections == [
-        f"companies.csv:3: {column}: a quoted field opened in this row is never closed, so the rest of the file "
-        "(lines 4-5) is inside it; close the quote"
+        (
+            f"companies.csv:3: {column}: a quoted field opened in this row is never closed, so the rest of the file "
+            "(lines 4-5) is inside it; close the quote"
+        )
     ]
     with CaseFile(case) as opened_case:
         (rejection,) = list(opened_case.rejections())
@@ -610,3 +612,26 @@ def test_files_not_given_are_read_again_from_where_they_were_read(tmp_path: Path
     ):
         ingest(case, [folder / "companies.csv"])
     assert case.read_bytes() == before
+
+
+def test_a_flag_by_tax_id_names_every_record_of_that_tax_id_in_either_order(tmp_path: Path) -> None:
+    """A registry and an importers list both state the firm with tax id IOP180911BB2: a watch list
+    naming the tax id flags the firm whichever came first (resolution then merges the two), and
+    ingesting the same files again changes nothing."""
+    registry, importers = tmp_path / "registro", tmp_path / "importadores"
+    write_csv(registry / "companies.csv", ["id", "name", "tax_id"], [["C11", "Iópolis SA de CV", "IOP180911BB2"]])
+    write_csv(registry / "flags.csv", ["entity_ref", "list"], [["IOP-180911-BB2", "DEA-2021"]])
+    write_csv(importers / "companies.csv", ["id", "name", "tax_id"], [["I7", "IOPOLIS SA DE CV", "IOP180911BB2"]])
+    for order in ([importers, registry], [registry, importers, registry]):
+        case = tmp_path / f"{order[0].name}-first.graphinv"
+        for folder in order:
+            report = ingest(case, [folder])
+            assert report.rejected_total == 0, report.rejections
+        resolve(case)
+        with CaseFile(case) as opened:
+            (firm,) = [n for n in opened.nodes() if n["kind"] == "Company"]  # resolution made them one
+            records = {n["bundle_id"]: n["flagged"] for n in opened.nodes(resolved=False) if n["kind"] == "Company"}
+        assert firm["flags"] == ["DEA-2021"] and "registro:flags.csv:2" in firm["sources"]
+        # Read after both records, the list names both; read before the importers list, the registry's.
+        assert records == {"C11": True, "I7": order[0] is importers}
+        assert ingest(case, [registry, importers]).changed is False

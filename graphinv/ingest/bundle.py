@@ -191,14 +191,15 @@ def map_account(row: Row, ctx: Context) -> list[Item]:
 
 def map_flag(row: Row, ctx: Context) -> list[Item]:
     values, _ = _values(row, BUNDLE_COLUMNS["flags"])
-    entity = ctx.entity(_required(values, "entity_ref"), "entity_ref")
+    named = ctx.entities(_required(values, "entity_ref"), "entity_ref")
     date = values.get("date")
     if date is not None:
         try:
             check_date(date)
         except ValueError as exc:
             raise RecordError("date", str(exc)) from None
-    return [Flag(entity_id=entity, list=values.get("list", ctx.dataset), reason=values.get("reason"), date=date)]
+    listed, reason = values.get("list", ctx.dataset), values.get("reason")
+    return [Flag(entity_id=entity, list=listed, reason=reason, date=date) for entity in named]
 
 
 def _party(name: str, tax_id: str | None, jurisdiction: str | None) -> NodeStatement:

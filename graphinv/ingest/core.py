@@ -203,17 +203,21 @@ class Context:
             column, f"ambiguous reference {value!r}: it is the id of a {what} alike; make bundle ids unique"
         )
 
-    def entity(self, value: str, column: str) -> str:
-        """An entity named by bundle id, tax id or exact name (case and accents ignored)."""
+    def entities(self, value: str, column: str) -> list[str]:
+        """The entities named by bundle id, tax id or exact name (case and accents ignored).
+
+        A tax id names one legal entity: every record stated with it (a registry's and an
+        importers list's, say, which resolution merges) is named. A bundle id or a name that
+        fits several entities is ambiguous."""
         value = value.strip()
         by_id = [i for k in _ENTITY_KINDS if (i := self._local.get((k, value))) is not None]
-        for candidates in (
-            by_id,
-            sorted(self._tax.get(tax_key(value), {})),
-            sorted(self._names.get(name_key(value), {})),
-        ):
+        by_tax = sorted(self._tax.get(tax_key(value), {}))
+        by_name = sorted(self._names.get(name_key(value), {}))
+        if by_tax and not by_id:
+            return by_tax
+        for candidates in (by_id, by_name):
             if len(candidates) == 1:
-                return candidates[0]
+                return candidates
             if candidates:
                 raise RecordError(
                     column,

@@ -840,11 +840,11 @@ class _RowContext:
             return found.pop()
         return self._ctx.local(value, kinds, column)
 
-    def entity(self, value: str, column: str) -> str:
+    def entities(self, value: str, column: str) -> list[str]:
         found = {self.made[(k, value.strip())] for k in ("Company", "Person", "Account") if (k, value.strip()) in self.made}
         if len(found) == 1:
-            return found.pop()
-        return self._ctx.entity(value, column)
+            return [found.pop()]
+        return self._ctx.entities(value, column)
 
     def company_by_tax(self, value: str) -> str | None:
         return self._ctx.company_by_tax(value)
