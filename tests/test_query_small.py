@@ -260,6 +260,24 @@ def test_shared_owners_officers_and_dates(tmp_path: Path) -> None:
 # -- freeze list, new importers, risk ---------------------------------------------------------------------------
 
 
+def test_freeze_list_cites_the_watch_list_row_and_the_link_to_every_account(tmp_path: Path) -> None:
+    """An order must say where each name and account comes from: the flag's row, and each HOLDS row."""
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [["C1", "Uno SA", "", "", "", ""]]),
+        persons=(PERSON, [["P1", "Pia Uno", ""]]),
+        ownership=(OWNS, [["P1", "C1", "60", "", ""]]),
+        accounts=(["id", "holder_id", "bank", "number"], [["A1", "C1", "Banco Uno", "001"], ["A2", "P1", "Banco Dos", "002"]]),
+        flags=(["entity_ref", "list", "reason", "date"], [["C1", "DEA-2021", "precursor imports", "2021-03-01"]]),
+    )
+    rows = {bid(r.entity): r for r in freeze_list(g, around=["C1"]).rows}
+    assert rows["C1"].reason == "flagged: DEA-2021 (2021-03-01) - precursor imports [story:flags.csv:2]"
+    for holder, account, row in (("C1", "A1", "story:accounts.csv:2"), ("P1", "A2", "story:accounts.csv:3")):
+        assert [bid(a) for a in rows[holder].accounts] == [account]
+        (holds,) = [l for l in rows[holder].links if l.rel == "HOLDS"]
+        assert holds.sources == (row,) and row in holds.text
+
+
 def test_freeze_list_around_a_person_names_the_spouse_and_accounts(hub_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     result = freeze_list(hub_graph, around=["F2"])
     got = {bid(e.entity): e.role for e in result.rows}

@@ -34,8 +34,9 @@ _ROLE_ORDER = {"named": 0, "chain": 1, "owner": 2, "spouse": 3, "officer": 4}
 
 
 class FreezeEntry(Row):
-    """One entity to name in the order: why (``role`` and ``reasons``), through which chains or
-    family links, and its accounts (with those already frozen marked)."""
+    """One entity to name in the order: why (``role`` and ``reasons``, a watch list with the rows
+    that state it), through which chains or family links, and its accounts (with those already
+    frozen marked); ``links`` are the evidence of all of it, the HOLDS links of its accounts too."""
 
     entity: Entity
     role: Role
@@ -146,9 +147,12 @@ def freeze_list(
             found = said[key] = evidence(graph, link, name)
         return found
 
+    def listed(node: str) -> str:
+        """Its watch-list entries with the rows that state them ("DEA-2021 (2021-03-01) - ... [flags.csv:5]")."""
+        return "; ".join(graph._node[node].get("flag_reasons") or entity(node).flags)
+
     for seed in seeds:
-        flags = entity(seed).flags
-        add(seed, "named", f"flagged ({', '.join(flags)})" if flags else "named in the request")
+        add(seed, "named", f"flagged: {listed(seed)}" if entity(seed).flags else "named in the request")
 
     notes: list[str] = []
     # Per entity and seed firm: its effective share, through which firms, on whose chains it lies.
@@ -215,16 +219,18 @@ def freeze_list(
         for seed, owners in chain_of.get(node, {}).items():
             whose = ", ".join(name(o) for o in sorted(owners, key=lambda o: (name(o), o)))
             reasons.append(f"on the ownership chain of {whose} to {name(seed)}")
-        flags = entity(node).flags
-        if flags and entry.role != "named":
-            reasons.append(f"on watch list {', '.join(flags)}")
+        if entity(node).flags and entry.role != "named":
+            reasons.append(f"on a watch list: {listed(node)}")
         for seed, pct in below.get(node, {}).items():
             reasons.append(f"also owns {_pct(pct)} of {name(seed)} (below {_pct(min_share)})")
         holds = held.get(node)  # most entries hold no account or one: no sort to set up then
         accounts = [Account.of(graph, a) for a in holds] if holds else []
         if len(accounts) > 1:
             accounts.sort(key=lambda a: (a.bundle_id or "", a.number or "", a.id))
+        # The links that put it on the list, and those that say it holds each account.
         links = list(entry.links.values())
+        if holds:
+            links += [graph._succ[node][a]["HOLDS"] for a in holds]
         if len(links) > 1:
             links.sort(key=link_order)
         built.append(
