@@ -267,7 +267,10 @@ def test_freeze_list_cites_the_watch_list_row_and_the_link_to_every_account(tmp_
         companies=(COMPANY, [["C1", "Uno SA", "", "", "", ""]]),
         persons=(PERSON, [["P1", "Pia Uno", ""]]),
         ownership=(OWNS, [["P1", "C1", "60", "", ""]]),
-        accounts=(["id", "holder_id", "bank", "number"], [["A1", "C1", "Banco Uno", "001"], ["A2", "P1", "Banco Dos", "002"]]),
+        accounts=(
+            ["id", "holder_id", "bank", "number"],
+            [["A1", "C1", "Banco Uno", "001"], ["A2", "P1", "Banco Dos", "002"]],
+        ),
         flags=(["entity_ref", "list", "reason", "date"], [["C1", "DEA-2021", "precursor imports", "2021-03-01"]]),
     )
     rows = {bid(r.entity): r for r in freeze_list(g, around=["C1"]).rows}
