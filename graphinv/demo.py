@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphinv.export.files import ensure_folder
 from graphinv.export.report import write_demo_pages
 from graphinv.ingest import IngestReport, Progress, ingest
 from graphinv.query import FreezeList, NewImporters, Risk, SharedAddresses, freeze_list, new_importers, risk, shared_addresses
@@ -64,7 +65,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "graphinv-demo", *, progress: Pro
     """Build the fixture case in ``out_dir`` (re-running is a no-op), resolve it, gather the
     headline findings and write the interactive graph and the case report next to it."""
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder, create=True, writing=folder)
     case = folder / "precursor-case.graphinv"
     report = ingest(case, [fixture_dir()], dataset="precursor-case", progress=progress)
     resolution = resolve(case)

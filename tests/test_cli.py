@@ -170,7 +170,9 @@ def test_an_export_that_fails_half_way_leaves_no_file_behind(tmp_path: Path, sma
 
 def test_ingest_says_when_a_file_replaces_one_from_another_folder_and_what_it_read_again(tmp_path: Path) -> None:
     old = write_csv(tmp_path / "2019" / "reg" / "companies.csv", ["id", "name"], [["C1", "Alfa SA"], ["C2", "Beta SA"]])
-    write_csv(tmp_path / "2019" / "reg" / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "40"]])
+    write_csv(
+        tmp_path / "2019" / "reg" / "ownership.csv", ["owner_id", "company_id", "share_pct"], [["C1", "C2", "40"]]
+    )
     new = write_csv(tmp_path / "2020" / "reg" / "companies.csv", ["id", "name"], [["C1", "Alfa SA"]])
     case = str(tmp_path / "case.graphinv")
     assert runner.invoke(app, ["ingest", case, str(old.parent), "--no-resolve"]).exit_code == 0
@@ -179,3 +181,14 @@ def test_ingest_says_when_a_file_replaces_one_from_another_folder_and_what_it_re
     assert f"reg/companies.csv replaces the file of that name read before, from {old.resolve()}" in result.output
     assert "reg/ownership.csv was read again: it names entities a replaced file no longer states" in result.output
     assert "ownership.csv:2: company_id: unknown reference 'C2'" in result.output
+
+
+def test_demo_into_a_file_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    for target in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        result = runner.invoke(app, ["demo", str(target)])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert (
+            result.stderr
+            == f"error: Cannot write {str(target)!r}: {str(tmp_path / 'afile')!r} is a file, not a folder; give another path\n"
+        )
