@@ -9,7 +9,16 @@ from pathlib import Path
 from graphinv.export.files import ensure_folder
 from graphinv.export.report import write_demo_pages
 from graphinv.ingest import IngestReport, Progress, ingest
-from graphinv.query import FreezeList, NewImporters, Risk, SharedAddresses, freeze_list, new_importers, risk, shared_addresses
+from graphinv.query import (
+    FreezeList,
+    NewImporters,
+    Risk,
+    SharedAddresses,
+    freeze_list,
+    new_importers,
+    risk,
+    shared_addresses,
+)
 from graphinv.resolve import ResolveReport, resolve
 from graphinv.store import CaseFile, load_graph
 
