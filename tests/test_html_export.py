@@ -103,6 +103,9 @@ def test_cli_explore_and_report(case: Path, tmp_path: Path) -> None:
     for title in ("Shared addresses", "Shared owners", "Freeze list, with accounts", "Risk ranking, with reasons",
                   "Ownership chains, with effective shares", "Sources ingested", "Rejected rows", "Resolution decisions"):
         assert f"## {title}" in text or f"### {title}" in text, title
+    # Each record of a decision as its source spelled it, not the merged node's one name twice.
+    decisions = text.split("Resolution decisions", 1)[1].split("\n## ", 1)[0]
+    assert "| QUIMICA DEL NORTE SA DE CV \\[co-" in decisions and "| Química del Norte, S.A. de C.V. \\[co-" in decisions
 
 
 def test_markdown_escapes_data(tmp_path: Path) -> None:

@@ -564,8 +564,12 @@ def _summary(case: CaseFile, graph: nx.MultiDiGraph, max_rows: int) -> list[Sect
         for d in decisions:
             by[d.verdict] = by.get(d.verdict, 0) + 1
         resolution.notes.append(", ".join(f"{n:,} {v}" for v, n in sorted(by.items())) + ".")
+        # Each record as its source spelled it (the merged node keeps one name for both).
+        def record(record_id: str, spelled: str) -> Text:
+            return Text(f"{spelled} [{record_id}]" if spelled else names.get(record_id, record_id))
+
         rows = [
-            [Text(names.get(d.a, d.a)), Text(names.get(d.b, d.b)), Text(d.verdict), Text(d.rule),
+            [record(d.a, d.a_name), record(d.b, d.b_name), Text(d.verdict), Text(d.rule),
              Text(f"{d.score:.2f}"), Text(d.reason)]
             for d in sorted(decisions, key=lambda d: (d.verdict != "possible", d.rule, d.a, d.b))
         ]
