@@ -742,3 +742,13 @@ def test_whole_number_options_and_datetimes_are_checked(hub_graph: nx.MultiDiGra
     # A datetime is read as its day (it is a date too, whose isoformat() has the time).
     assert ubo(g, "F2", as_of=dt.datetime(2020, 1, 1, 5, 0)).as_of == "2020-01-01"
     assert risk(g, as_of=dt.datetime(2020, 1, 1, 5, 0)).reference_date == "2020-01-01"
+
+
+def test_a_name_that_fits_two_persons_is_ambiguous_where_a_firm_is_asked(tmp_path: Path) -> None:
+    g = build(
+        tmp_path,
+        companies=(COMPANY, [["C1", "Uno SA", "", "", "", ""]]),
+        persons=(PERSON, [["P32", "Laura López Pérez", ""], ["P54", "Laura López Pérez", ""]]),
+    )
+    with pytest.raises(RefError, match=r"names 2 entities, none a Company: .*P32.*P54.*Give the id of a Company"):
+        ubo(g, "Laura Lopez Perez")

@@ -123,7 +123,13 @@ def resolve_ref(graph: nx.MultiDiGraph, ref: str, *, kinds: Sequence[str] | None
         wrong = [n for n in found if graph._node[n].get("kind") not in kinds]
         found = [n for n in found if n not in wrong]
         if wrong and not found:
-            raise RefError(f"REF {ref!r} names {_describe(graph, wrong[0])}, not a {' or '.join(kinds)}")
+            if len(wrong) == 1:
+                raise RefError(f"REF {ref!r} names {_describe(graph, wrong[0])}, not a {' or '.join(kinds)}")
+            shown = "; ".join(_describe(graph, n) for n in wrong[:10])
+            raise RefError(
+                f"REF {ref!r} names {len(wrong)} entities, none a {' or '.join(kinds)}: {shown}. "
+                f"Give the id of a {' or '.join(kinds)}."
+            )
     if len(found) == 1:
         return found[0]
     if not found:
