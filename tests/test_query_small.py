@@ -750,5 +750,6 @@ def test_a_name_that_fits_two_persons_is_ambiguous_where_a_firm_is_asked(tmp_pat
         companies=(COMPANY, [["C1", "Uno SA", "", "", "", ""]]),
         persons=(PERSON, [["P32", "Laura López Pérez", ""], ["P54", "Laura López Pérez", ""]]),
     )
-    with pytest.raises(RefError, match=r"names 2 entities, none a Company: .*P32.*P54.*Give the id of a Company"):
+    with pytest.raises(RefError, match=r"names 2 entities, none a Company: .*Give the id of a Company") as info:
         ubo(g, "Laura Lopez Perez")
+    assert "(Person, P32)" in str(info.value) and "(Person, P54)" in str(info.value)
