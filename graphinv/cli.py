@@ -332,7 +332,7 @@ def query_command(
     no_spouses: Annotated[bool, typer.Option("--no-spouses", help="freeze-list: leave the owners' spouses out.")] = False,
     as_of: Annotated[Optional[str], typer.Option(help="ubo, shared-owners, freeze-list, risk: the date ownership and offices hold on.")] = None,
     chemical: Annotated[Optional[str], typer.Option(help="new-importers: any name, synonym, short form or CAS number of a precursor.")] = None,
-    since: Annotated[Optional[str], typer.Option(help="new-importers: first import on or after this date; risk: what counts as new.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="new-importers: first import on or after this date; risk: a first import on or after it is new (default: 2 years or more after the first import of that chemical in the case).")] = None,
     until: Annotated[Optional[str], typer.Option(help="new-importers: ignore shipments after this date.")] = None,
     established: Annotated[bool, typer.Option("--established", help="new-importers: also list firms that imported it before.")] = False,
     top: Annotated[Optional[int], typer.Option(help="risk: keep the N highest scores.")] = None,
