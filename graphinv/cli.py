@@ -439,10 +439,12 @@ def _neo4j_credentials() -> tuple[str, str]:
     return user, password
 
 
-def _cell_text(value: object, sep: str) -> str:
-    """A playbook value as one table or CSV cell: entities by bundle id and name, lists joined."""
+def _cell_text(value: object, sep: str, *, table: bool | None = None) -> str:
+    """A playbook value as one table or CSV cell: entities by bundle id and name, lists joined; in a
+    table (``sep`` a line break) a link is its type and the rows that state it, a path its ids."""
     import json
 
+    table = sep == "\n" if table is None else table
     if value is None:
         return ""
     if value is True:
@@ -452,9 +454,11 @@ def _cell_text(value: object, sep: str) -> str:
     if isinstance(value, dict):
         if "id" in value and "name" in value:
             return f"{value['bundle_id']} {value['name']}" if value.get("bundle_id") else str(value["name"])
+        if table and "rel" in value and "sources" in value:
+            return f"{value['rel']} ({'; '.join(value.get('sources') or ())})"
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
-        return sep.join(_cell_text(v, ", ") for v in value)
+        return sep.join(_cell_text(v, " > " if table else ", ", table=table) for v in value)
     return str(value)
 
 

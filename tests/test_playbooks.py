@@ -243,3 +243,12 @@ def test_a_playbook_runs_with_no_server_and_the_engine_copy_is_cached(playbook_c
     lines = csv_out.stdout.splitlines()
     assert lines[0] == "officer,flagged_firms,count,all_firms,links"
     assert lines[1].startswith("P066 Arturo Cienfuegos Mena,") and ",5,10," in lines[1]
+
+
+def test_a_table_shows_a_link_by_its_type_and_rows_and_csv_keeps_it_whole(playbook_case: Path) -> None:
+    args = ["playbook", "run", "ubo", "--param", "firm=C037", "--param", "threshold=25", "--case", str(playbook_case)]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "OWNS" in table.output and '"rel"' not in table.output and '"source"' not in table.output
+    whole = runner.invoke(app, [*args, "--format", "csv"])
+    assert '""rel"": ""OWNS""' in whole.output
