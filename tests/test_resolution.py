@@ -201,3 +201,29 @@ def test_query_matches_on_the_command_line(resolved_case: Path) -> None:
     rows = json.loads(out.stdout)
     assert rows and {"verdict", "rule", "score", "reason", "left", "right", "entities"} <= rows[0].keys()
     assert all({"id", "name", "kind", "tax_id", "flagged"} <= e.keys() for r in rows for e in r["entities"])
+
+
+COMPANY_COLUMNS = ["id", "name", "tax_id", "registration_number", "jurisdiction"]
+
+
+def test_resolution_reads_tax_ids_as_the_matcher_does(tmp_path: Path) -> None:
+    # One firm with its RFC labelled and dashed, one with a placeholder tax id: what the matcher
+    # merges must not be kept apart as "different tax ids".
+    bundle = write_csv(tmp_path / "reg" / "companies.csv", COMPANY_COLUMNS, [
+        ["F1", "Química Sierra Madre S.A. de C.V.", "RFC: QSM0101019K1", "", "MX"],
+        ["F2", "Quimica Sierra Madre SA de CV", "QSM-010101-9K1", "", "MX"],
+        ["I1", "Tamesis Trading Ltd", "-", "01234567", "GB"],
+        ["I2", "Tamesis Trading Limited", "GB123456789", "01234567", "GB"],
+        ["J1", "Tamesis Holdings Ltd", "N/A", "07654321", "GB"],
+        ["J2", "Tamesis Holdings Limited", "N/A", "07654321", "GB"],
+    ]).parent
+    case = tmp_path / "case.graphinv"
+    ingest(case, [bundle], dataset="reg")
+    report = resolve(case)
+    assert report.kept_apart == 0
+    assert report.merged == {"same-registration-number": 2, "same-tax-id": 1}
+    graph = load_graph(case)
+    by_bundle_id = {d["bundle_id"]: d for _, d in graph.nodes(data=True) if d.get("bundle_id")}
+    assert by_bundle_id["F1"]["tax_id"] == "RFC: QSM0101019K1"
+    assert by_bundle_id["I1"]["tax_id"] == "-"
+    assert len(by_bundle_id) == 3

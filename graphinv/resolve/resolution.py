@@ -13,9 +13,8 @@ import yaml
 from pydantic import BaseModel
 
 from graphinv.exc import GraphinvError, RefError
-from graphinv.model import tax_key
 from graphinv.resolve.match import Candidate, Match, match
-from graphinv.resolve.normalize import normalize_address
+from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_tax_id
 from graphinv.store import CaseFile, Decision, Judgement
 from graphinv.store.refs import RefIndex
 
@@ -142,6 +141,21 @@ def _candidates(nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> lis
     ]
 
 
+def _tax_id(node: dict[str, Any]) -> str | None:
+    """The node's tax id as the matcher reads it; None for none or a placeholder ("-", "N/A")."""
+    tax = normalize_tax_id(str(node.get("tax_id") or ""))
+    return tax if tax and not is_placeholder_tax_id(tax) else None
+
+
+def _registry_tax_ids(nodes: list[dict[str, Any]]) -> dict[str, str]:
+    """Registry firm or person id → its tax id; a customs clerk's tax id is no registry fact."""
+    return {
+        n["id"]: tax
+        for n in nodes
+        if n["kind"] in ("Company", "Person") and n.get("registered", True) is not False and (tax := _tax_id(n))
+    }
+
+
 def _address_matches(nodes: list[dict[str, Any]]) -> list[Match]:
     by_key: dict[str, list[str]] = {}
     for n in nodes:
@@ -205,11 +219,7 @@ def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] 
 
         merges, possible = match(_candidates(nodes, links))
         merges = merges + _address_matches(nodes)
-        tax = {
-            n["id"]: tax_key(str(n["tax_id"]))
-            for n in nodes
-            if n.get("tax_id") and n["kind"] in ("Company", "Person") and n.get("registered", True) is not False
-        }
+        tax = _registry_tax_ids(nodes)
         forbidden = {tuple(sorted((a, b))) for a, b, j in judged if not j.same}
         components = _Components(tax, forbidden)  # type: ignore[arg-type]
         decisions: list[Decision] = []
