@@ -227,3 +227,37 @@ def test_resolution_reads_tax_ids_as_the_matcher_does(tmp_path: Path) -> None:
     assert by_bundle_id["F1"]["tax_id"] == "RFC: QSM0101019K1"
     assert by_bundle_id["I1"]["tax_id"] == "-"
     assert len(by_bundle_id) == 3
+
+
+def _order_bundles(tmp_path: Path) -> tuple[Path, Path]:
+    """A registry and a customs file whose answer must not depend on which is ingested first."""
+    reg = write_csv(tmp_path / "reg" / "companies.csv", ["id", "name", "tax_id", "jurisdiction"], [
+        ["C1", "Química del Norte, S.A. de C.V.", "QNO0501015A1", "MX"],
+        ["C2", "Comercializadora Tlaloc 1, S.A. de C.V.", "CTU190401AA1", "MX"],
+        ["C3", "Química del Noreste, S.A. de C.V.", "QNE1903117B2", "MX"],
+    ]).parent
+    customs = write_csv(
+        tmp_path / "customs" / "shipments.csv", ["id", "date", "importer", "importer_tax_id", "product", "quantity_kg"], [
+            ["S1", "2019-05-01", "QUIMICA DEL NORTE SA DE CV", "QNO-050101-5A1", "4-PIPERIDONE", "500"],
+            # The clerk typed C3's name against C2's tax id: the tax id says who imported.
+            ["S2", "2019-05-02", "QUIMICA DEL NORESTE", "CTU190401AA1", "4-PIPERIDONE", "300"],
+            ["S3", "2019-05-03", "QUIMICA DEL NORESTE SA DE CV", "", "4-PIPERIDONE", "900"],
+        ],
+    ).parent
+    return reg, customs
+
+
+def test_a_spelling_typed_against_another_firms_tax_id_does_not_depend_on_ingest_order(tmp_path: Path) -> None:
+    reg, customs = _order_bundles(tmp_path)
+    for name, order in (("registry-first", [reg, customs]), ("customs-first", [customs, reg])):
+        case = tmp_path / f"{name}.graphinv"
+        for source in order:
+            ingest(case, [source])
+            resolve(case)
+        graph = load_graph(case)
+        importer = {
+            graph.nodes[t]["bundle_id"]: graph.nodes[s].get("bundle_id", graph.nodes[s]["name"])
+            for s, t, k in graph.edges(keys=True) if k == "IMPORTED"
+        }
+        assert importer == {"S1": "C1", "S2": "C2", "S3": "C3"}, name
+        assert not any(k == "POSSIBLY_SAME_AS" for _, _, k in graph.edges(keys=True)), name

@@ -156,6 +156,28 @@ def _registry_tax_ids(nodes: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def _anchored_parties(nodes: list[dict[str, Any]], tax: dict[str, str]) -> dict[str, Match]:
+    """Customs parties whose tax id is one registry firm's, with the merge that joins them to it.
+
+    A shipment ingested after the registry is linked to that firm by tax id and no party is
+    stated (``Context.company_by_tax``); ingested before it, the clerk's spelling is a party.
+    These parties are joined to their firm and kept out of the matcher, whose answer must not
+    depend on the order the sources came in: a name typed against another firm's tax id must not
+    make a third firm's spelling look ambiguous in one order and not in the other.
+    """
+    firms: dict[str, list[str]] = {}
+    for n in nodes:
+        if n["kind"] == "Company" and n["id"] in tax:
+            firms.setdefault(tax[n["id"]], []).append(n["id"])
+    out = {}
+    for n in nodes:
+        if n["kind"] == "Company" and n.get("registered", True) is False and (key := _tax_id(n)):
+            found = firms.get(key, [])
+            if len(found) == 1:
+                out[n["id"]] = Match(a=found[0], b=n["id"], score=1.0, rule="same-tax-id", reason=f"same tax id {key}")
+    return out
+
+
 def _address_matches(nodes: list[dict[str, Any]]) -> list[Match]:
     by_key: dict[str, list[str]] = {}
     for n in nodes:
@@ -217,9 +239,10 @@ def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] 
         stored, stale = _judged_pairs(opened.judgements(), index, strict=False)
         judged = stored + fresh
 
-        merges, possible = match(_candidates(nodes, links))
-        merges = merges + _address_matches(nodes)
         tax = _registry_tax_ids(nodes)
+        anchored = _anchored_parties(nodes, tax)
+        merges, possible = match(_candidates([n for n in nodes if n["id"] not in anchored], links))
+        merges = merges + list(anchored.values()) + _address_matches(nodes)
         forbidden = {tuple(sorted((a, b))) for a, b, j in judged if not j.same}
         components = _Components(tax, forbidden)  # type: ignore[arg-type]
         decisions: list[Decision] = []
