@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import write_csv
 
 from graphinv import CaseError, CaseFile, ingest
+from graphinv.resolve import resolve
 from graphinv.store import SCHEMA_VERSION
+from graphinv.store.stream import CaseStream
 
 
 def test_a_newer_schema_is_refused_with_a_fix(tmp_path: Path, small_bundle: Path) -> None:
@@ -201,3 +204,32 @@ def test_the_store_floor_bench_writes_every_stored_row_into_the_same_layout(
     assert bench_store_floor.main([str(case), "--repeat", "1", "--workdir", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["bundle_rows_read"] == read and out["stored_rows"] == sum(map(len, rows.values()))
+
+
+def test_a_merged_node_takes_its_registry_records_values_first(tmp_path: Path) -> None:
+    # Customs came in first, the registry after: the clerks' spellings are stored first, yet the
+    # firm is named and numbered as its registry states it, the spellings its aliases.
+    customs = write_csv(tmp_path / "customs" / "shipments.csv", ["id", "date", "importer", "importer_tax_id", "product"], [
+        ["S1", "2019-05-01", "QUIMICA DEL NORTE SA DE CV", "QNO-050101-5A1", "4-PIPERIDONE"],
+        ["S2", "2019-06-01", "Quimica del Norte", "RFC: QNO0501015A1", "4-PIPERIDONE"],
+    ]).parent
+    reg = write_csv(tmp_path / "reg" / "companies.csv", ["id", "name", "tax_id", "jurisdiction"], [
+        ["C1", "Química del Norte, S.A. de C.V.", "QNO0501015A1", "MX"],
+        ["C2", "Química del Norte Logística, S.A. de C.V.", "QNL0501015A2", ""],
+    ]).parent
+    case = tmp_path / "case.graphinv"
+    ingest(case, [customs])
+    ingest(case, [reg])
+    resolve(case)
+    with CaseFile(case) as opened, CaseStream(opened) as stream:
+        nodes = opened.nodes()
+        streamed = sorted((n for chunk in stream.nodes(chunk=1) for n in chunk), key=lambda n: n["id"])
+    firm = next(n for n in nodes if n.get("bundle_id") == "C1")
+    assert (firm["name"], firm["tax_id"], firm["jurisdiction"]) == ("Química del Norte, S.A. de C.V.", "QNO0501015A1", "MX")
+    assert firm["aliases"] == ["QUIMICA DEL NORTE SA DE CV", "Quimica del Norte"]
+    assert "registered" not in firm and len(firm["merged_ids"]) == 3
+    assert firm["sources"] == ["reg:companies.csv:2", "customs:shipments.csv:2", "customs:shipments.csv:3"]
+    # The stream (Neo4j push, neo4j-admin export) merges the same way.
+    for node in streamed:
+        del node["party_degree"]
+    assert streamed == nodes

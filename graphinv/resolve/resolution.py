@@ -16,6 +16,7 @@ from graphinv.exc import GraphinvError, RefError
 from graphinv.resolve.match import Candidate, Match, match
 from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_tax_id
 from graphinv.store import CaseFile, Decision, Judgement
+from graphinv.store.casefile import record_rank
 from graphinv.store.refs import RefIndex
 
 __all__ = ["ResolveReport", "resolve", "read_judgements", "JudgementError"]
@@ -219,8 +220,9 @@ def _decision(info: dict[str, dict[str, Any]], a: str, b: str, verdict: str, rul
 
 
 def _canonical(members: list[str], info: dict[str, dict[str, Any]]) -> str:
-    # The registry's own record names the merged entity: registered first, bundle entities next.
-    return min(members, key=lambda i: (info[i].get("registered", True) is False, "bundle_id" not in info[i], i))
+    # The registry's own record names the merged entity: registered first, bundle entities next
+    # (the rank by which the case file folds the merged records' statements, canonical first).
+    return min(members, key=lambda i: record_rank(i, [info[i]]))
 
 
 def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] | None = None) -> ResolveReport:

@@ -35,7 +35,9 @@ __all__ = [
     "SourceInfo",
     "Writer",
     "finish_node",
+    "merge_group",
     "merge_statement",
+    "record_rank",
 ]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
@@ -407,27 +409,29 @@ class CaseFile:
         """Every node, sorted by id: its statements merged (earliest wins per property), with flags.
 
         With ``resolved`` (the default), statements of entities that resolution found to be one
-        are merged under one id too, and the node lists those ``merged_ids``. A node whose
-        statements spell its name differently lists the other spellings as ``aliases``.
+        are merged under one id too (``merge_group``: the canonical record first, then the other
+        registry records, then customs spellings), and the node lists those ``merged_ids``. A node
+        whose statements spell its name differently lists the other spellings as ``aliases``.
         ``resolved=False`` gives the nodes as the sources state them.
         """
         prefixes = self._prefixes()
         alias = self.aliases() if resolved else {}
         flags = self._flags(prefixes, alias)
+        grouped = {canonical for node_id, canonical in alias.items() if node_id != canonical}
         # One sequential pass in storage order, which is (source, line) order, then a sort: far
         # faster than walking the id index, whose rows lie scattered over the file.
         merged: dict[str, dict[str, Any]] = {}
-        members: dict[str, dict[str, None]] = {}
+        groups: dict[str, list[tuple[str, str, str, bytes]]] = {}
         rows = self._db.execute("SELECT id, kind, source_id, line, props FROM statement ORDER BY rowid")
         for node_id, kind, source_id, line, props in rows:
             canonical = alias.get(node_id, node_id)
-            if canonical != node_id:
-                members.setdefault(canonical, {canonical: None})[node_id] = None
-            merge_statement(merged, canonical, {"id": canonical, "kind": kind}, f"{prefixes[source_id]}:{line}", props)
-        for canonical, ids in members.items():
-            node = merged.get(canonical)
-            if node is not None:
-                node["merged_ids"] = sorted(ids)
+            ref = f"{prefixes[source_id]}:{line}"
+            if canonical in grouped:
+                groups.setdefault(canonical, []).append((node_id, kind, ref, props))
+            else:
+                merge_statement(merged, node_id, {"id": node_id, "kind": kind}, ref, props)
+        for canonical, statements in groups.items():
+            merged[canonical] = merge_group(canonical, statements)
         return [finish_node(merged[k], flags) for k in sorted(merged)]
 
     def links(self, *, resolved: bool = True) -> list[dict[str, Any]]:
@@ -500,6 +504,45 @@ def merge_statement(merged: dict[Any, dict[str, Any]], key: Any, head: dict[str,
         current.setdefault(name, value)
     if ref not in current["sources"]:
         current["sources"].append(ref)
+
+
+def merge_group(canonical: str, statements: list[tuple[str, str, str, bytes]]) -> dict[str, Any]:
+    """The node resolution merged from several records, from their statements (record id, kind,
+    ref, JSON props) in storage order.
+
+    The records are folded in a fixed order, each record's own statements in storage order: the
+    canonical record (the registry's, which names the entity) first, then the other registry
+    records, then the customs clerks' spellings, each rank by id (``record_rank``). So a firm keeps
+    its registry name and tax id however its sources were spelled and whichever came in first.
+    """
+    records: dict[str, list[tuple[str, str, str, bytes]]] = {}
+    for statement in statements:
+        records.setdefault(statement[0], []).append(statement)
+
+    def rank(node_id: str) -> tuple[bool, ...]:
+        values = [orjson.loads(props) for *_, props in records[node_id]]
+        return (node_id != canonical, *record_rank(node_id, values))
+
+    merged: dict[str, dict[str, Any]] = {}
+    for node_id in sorted(records, key=rank):
+        for _, kind, ref, props in records[node_id]:
+            merge_statement(merged, canonical, {"id": canonical, "kind": kind}, ref, props)
+    node = merged[canonical]
+    ids = sorted({canonical, *records})
+    if len(ids) > 1:
+        node["merged_ids"] = ids
+    return node
+
+
+def record_rank(node_id: str, statements: Iterable[dict[str, Any]]) -> tuple[bool, bool, str]:
+    """How a record ranks among the records merged into one node, lowest first: registry records
+    before customs parties, records of a bundle (with a ``bundle_id``) before others, then by id.
+    Resolution names the merged node after the lowest (its canonical record)."""
+    registered = bundled = False
+    for values in statements:
+        registered = registered or values.get("registered") is not False
+        bundled = bundled or "bundle_id" in values
+    return (not registered, not bundled, node_id)
 
 
 def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> bool:

@@ -3,7 +3,7 @@
 ``CaseFile.nodes()`` and ``links()`` build every merged node and link in memory: ≈ 15 GB of Python
 objects for a 1M-company case. A push to Neo4j, the engine's load and the neo4j-admin export only
 need them one batch at a time. :class:`CaseStream` reads the same rows, merged the same way
-(``casefile.merge_statement`` and ``finish_node``, so the two cannot drift), walking the statements in id
+(``casefile.merge_statement``, ``merge_group`` and ``finish_node``, so the two cannot drift), walking the statements in id
 order and letting SQLite sort the links on disk. The whole-graph facts a row needs (each link end's
 kind, each node's ``party_degree``) are computed once into temporary tables of a private read-only
 connection, never into Python dicts, so memory stays flat however large the case is.
@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphinv.store.casefile import CaseFile, finish_node, merge_statement
+from graphinv.store.casefile import CaseFile, finish_node, merge_group, merge_statement
 
 __all__ = ["PARTY_KINDS", "CaseStream"]
 
@@ -23,7 +23,8 @@ __all__ = ["PARTY_KINDS", "CaseStream"]
 PARTY_KINDS = ("Company", "Person")
 
 # Temporary tables (in this connection's temp database, never in the case file):
-#   gi_kind(id, kind)     every resolved node id and its kind (the kind of its earliest statement)
+#   gi_kind(id, kind)     every resolved node id and its kind (that of its own earliest statement,
+#                         or of its merged records' if it has none: merge_group's)
 #   gi_end(s, d, ...)     every resolved link's ends with their kinds, uncertain matches left out
 #   gi_degree(id, n)      party_degree of every node that has one
 _PREPARE = """
@@ -31,7 +32,9 @@ CREATE TEMP TABLE gi_alias (id TEXT PRIMARY KEY, canonical TEXT NOT NULL) WITHOU
 INSERT INTO gi_alias SELECT id, canonical FROM main.alias WHERE id != canonical;
 CREATE TEMP TABLE gi_kind (id TEXT PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO gi_kind
-    SELECT COALESCE(a.canonical, s.id), s.kind FROM main.statement s LEFT JOIN gi_alias a ON a.id = s.id ORDER BY s.rowid;
+    SELECT s.id, s.kind FROM main.statement s WHERE s.id NOT IN (SELECT id FROM gi_alias) ORDER BY s.rowid;
+INSERT OR IGNORE INTO gi_kind
+    SELECT a.canonical, s.kind FROM main.statement s JOIN gi_alias a ON a.id = s.id ORDER BY s.rowid;
 CREATE TEMP TABLE gi_end AS
     SELECT e.s AS s, ks.kind AS sk, e.d AS d, kd.kind AS dk
     FROM (SELECT COALESCE(a.canonical, l.src) AS s, COALESCE(b.canonical, l.dst) AS d, l.src AS src, l.dst AS dst
@@ -156,19 +159,14 @@ class CaseStream:
         yield from flush()
 
     def _group(self, canonical: str, members: list[str]) -> dict[str, Any]:
-        """The node that resolution merged from several ids: their statements in storage order."""
+        """The node that resolution merged from several ids, as ``CaseFile.nodes()`` merges it."""
         ids = [canonical, *members]
-        merged: dict[str, dict[str, Any]] = {}
-        seen: dict[str, None] = {canonical: None}
         query = f"SELECT id, kind, source_id, line, props FROM main.statement WHERE id IN ({','.join('?' * len(ids))}) ORDER BY rowid"
-        for node_id, kind, source_id, line, props in self._db.execute(query, ids):
-            if node_id != canonical:
-                seen[node_id] = None
-            merge_statement(merged, canonical, {"id": canonical, "kind": kind}, f"{self._prefixes[source_id]}:{line}", props)
-        node = merged[canonical]
-        if len(seen) > 1:
-            node["merged_ids"] = sorted(seen)
-        return finish_node(node, self._flags)
+        statements = [
+            (node_id, kind, f"{self._prefixes[source_id]}:{line}", props)
+            for node_id, kind, source_id, line, props in self._db.execute(query, ids)
+        ]
+        return finish_node(merge_group(canonical, statements), self._flags)
 
     def links(self, chunk: int = 5000) -> Iterator[list[tuple[str | None, str | None, dict[str, Any]]]]:
         """Every link as ``CaseFile.links()`` gives it, in chunks of (source kind, target kind, link);
