@@ -247,6 +247,14 @@ def _order_bundles(tmp_path: Path) -> tuple[Path, Path]:
     return reg, customs
 
 
+def _importers(graph) -> dict[str, str]:
+    """Shipment bundle id → its importer's bundle id (its name if it is not a registry firm)."""
+    return {
+        graph.nodes[t]["bundle_id"]: graph.nodes[s].get("bundle_id", graph.nodes[s]["name"])
+        for s, t, k in graph.edges(keys=True) if k == "IMPORTED"
+    }
+
+
 def _answer(case: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The case's exported nodes and links, and its 4-P new importers, as a user reads them.
 
@@ -275,12 +283,7 @@ def test_the_answer_does_not_depend_on_ingest_order(tmp_path: Path) -> None:
             ingest(case, [source])
             resolve(case)  # as `graphinv ingest` does
         answers[name] = _answer(case)
-        graph = load_graph(case)
-        importer = {
-            graph.nodes[t]["bundle_id"]: graph.nodes[s].get("bundle_id", graph.nodes[s]["name"])
-            for s, t, k in graph.edges(keys=True) if k == "IMPORTED"
-        }
-        assert importer == {"S1": "C1", "S2": "C2", "S3": "C3"}, name
+        assert _importers(load_graph(case)) == {"S1": "C1", "S2": "C2", "S3": "C3"}, name
     nodes, links, importers = answers["registry-first"]
     assert answers["customs-first"] == answers["registry-first"]
     firms = {n["bundle_id"]: (n["name"], n["tax_id"]) for n in nodes if n["kind"] == "Company"}
@@ -295,3 +298,21 @@ def test_the_answer_does_not_depend_on_ingest_order(tmp_path: Path) -> None:
     with CaseFile(tmp_path / "customs-first.graphinv") as opened:
         aliases = {n["bundle_id"]: n.get("aliases") for n in opened.nodes() if n["kind"] == "Company"}
     assert aliases == {"C1": ["QUIMICA DEL NORTE SA DE CV"], "C2": ["QUIMICA DEL NORESTE"], "C3": ["QUIMICA DEL NORESTE SA DE CV"]}
+
+
+def test_ingest_links_a_shipment_by_tax_id_read_as_resolution_reads_it(tmp_path: Path) -> None:
+    reg = write_csv(tmp_path / "reg" / "companies.csv", ["id", "name", "tax_id"], [
+        ["F1", "Química Sierra Madre S.A. de C.V.", "QSM0101019K1"],
+        ["F2", "Tamesis Trading Ltd", "-"],
+    ]).parent
+    customs = write_csv(tmp_path / "customs" / "shipments.csv", ["id", "date", "importer", "importer_tax_id", "product"], [
+        ["S1", "2019-05-01", "QUIMICA S. MADRE", "RFC: QSM0101019K1", "4-PIPERIDONE"],
+        ["S2", "2019-05-02", "QUIMICA SIERRA MADRE", "QSM-010101-9K1", "4-PIPERIDONE"],
+        # A placeholder names nobody, not the registry firm that has one too.
+        ["S3", "2019-05-03", "ANOTHER IMPORTER LTD", "-", "4-PIPERIDONE"],
+    ]).parent
+    case = tmp_path / "case.graphinv"
+    ingest(case, [reg])
+    ingest(case, [customs])
+    graph = load_graph(case)  # not resolved: linked at ingest
+    assert _importers(graph) == {"S1": "F1", "S2": "F1", "S3": "ANOTHER IMPORTER LTD"}

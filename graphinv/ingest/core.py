@@ -17,6 +17,7 @@ from graphinv.exc import GraphinvError, RecordError, SourceError
 from graphinv.ingest.csvfile import Row
 from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
 from graphinv.perf import gc_paused
+from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_tax_id
 from graphinv.store.casefile import CaseFile, Rejection, SourceInfo, Writer
 
 __all__ = [
@@ -140,6 +141,7 @@ class Context:
         self._local: dict[tuple[str, str], str] = {}
         self._tax: dict[str, dict[str, str]] = {}
         self._names: dict[str, dict[str, str]] = {}
+        self._writer: Writer | None = None
         #: The ids among the batch's candidates that the case states.
         self.known_ids: set[str] = set()
 
@@ -184,6 +186,8 @@ class Context:
         self.known_ids = known
         self._local = {key: node_id for key, node_id in candidates.items() if node_id in known}
         self._tax = writer.by_tax_key(taxes) if taxes else {}
+        self._tax.update((key, {}) for key in taxes - self._tax.keys())
+        self._writer = writer
         self._names = writer.by_name_key(names) if names else {}
 
     def local(self, value: str, kinds: tuple[str, ...], column: str) -> str:
@@ -231,9 +235,24 @@ class Context:
         )
 
     def company_by_tax(self, value: str) -> str | None:
-        """The registry company with this tax id, if exactly one (customs parties link through it)."""
-        matches = sorted(i for i, kind in self._tax.get(tax_key(value), {}).items() if kind == "Company")
-        return matches[0] if len(matches) == 1 else None
+        """The registry company with this tax id, if exactly one (customs parties link through it).
+
+        The id is read as resolution and the matcher read it ("RFC: QSM0101019K1" is
+        QSM0101019K1), and a placeholder ("-", "N/A", XAXX010101000) names nobody. Statements keep
+        the ``tax_key`` of the id as the registry gave it (normalising those would need a case
+        migration), so the normalised key is tried first, then the given one.
+        """
+        if is_placeholder_tax_id(value):
+            return None
+        for key in dict.fromkeys((normalize_tax_id(value), tax_key(value))):
+            if key not in self._tax and self._writer is not None:
+                # Batches prefetch the given ids' keys; a labelled id's normalised key is looked up
+                # here, by the row and the fast path alike.
+                self._tax.update(self._writer.by_tax_key([key]) or {key: {}})
+            matches = sorted(i for i, kind in self._tax.get(key, {}).items() if kind == "Company")
+            if matches:
+                return matches[0] if len(matches) == 1 else None
+        return None
 
 
 def validation_error(exc: ValidationError, columns: dict[str, str] | None = None) -> RecordError:
