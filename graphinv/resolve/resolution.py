@@ -34,7 +34,8 @@ class ResolveReport(BaseModel):
     """Accepted merges by rule (a merge joins two records)."""
     possible: int
     kept_apart: int
-    """Matches refused by a judgement or because they would join different tax ids."""
+    """Matches refused by a judgement or because they would join different registry tax ids (read
+    as the matcher reads them, placeholders such as "-" ignored)."""
     judgements: int
     stale_judgements: list[str]
     """Stored judgements whose REFs no longer name one entity (kept, not applied)."""

@@ -1,9 +1,10 @@
 """The case file: one SQLite file holding every ingested statement with its provenance.
 
 Each row of a source becomes *statements* (one entity or link as that line states it); nodes and
-links are the statements merged by id, first statement winning for each property. Rejected rows
-are kept too, so nothing that was read is lost. The file carries a schema version and a case
-version that grows with every change, which caches key on.
+links are the statements merged by id, first statement winning for each property (of the records
+resolution merged, the canonical record's first: ``merge_group``). Rejected rows are kept too, so
+nothing that was read is lost. The file carries a schema version and a case version that grows
+with every change, which caches key on.
 """
 
 from __future__ import annotations
