@@ -308,7 +308,7 @@ def test_ingest_links_a_shipment_by_tax_id_read_as_resolution_reads_it(tmp_path:
     customs = write_csv(tmp_path / "customs" / "shipments.csv", ["id", "date", "importer", "importer_tax_id", "product"], [
         ["S1", "2019-05-01", "QUIMICA S. MADRE", "RFC: QSM0101019K1", "4-PIPERIDONE"],
         ["S2", "2019-05-02", "QUIMICA SIERRA MADRE", "QSM-010101-9K1", "4-PIPERIDONE"],
-        # A placeholder names nobody, not the registry firm that has one too.
+        # A tax id of no letters or digits names nobody, not the registry firm that has one too.
         ["S3", "2019-05-03", "ANOTHER IMPORTER LTD", "-", "4-PIPERIDONE"],
     ]).parent
     case = tmp_path / "case.graphinv"

@@ -17,7 +17,7 @@ from graphinv.exc import GraphinvError, RecordError, SourceError
 from graphinv.ingest.csvfile import Row
 from graphinv.model import NODE_KINDS, Link, Node, name_key, tax_key
 from graphinv.perf import gc_paused
-from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_tax_id
+from graphinv.resolve.normalize import normalize_tax_id
 from graphinv.store.casefile import CaseFile, Rejection, SourceInfo, Writer
 
 __all__ = [
@@ -238,11 +238,11 @@ class Context:
         """The registry company with this tax id, if exactly one (customs parties link through it).
 
         The id is read as resolution and the matcher read it ("RFC: QSM0101019K1" is
-        QSM0101019K1), and a placeholder ("-", "N/A", XAXX010101000) names nobody. Statements keep
-        the ``tax_key`` of the id as the registry gave it (normalising those would need a case
+        QSM0101019K1), and one of no letters or digits ("-") names nobody. Statements keep the
+        ``tax_key`` of the id as the registry gave it (normalising those would need a case
         migration), so the normalised key is tried first, then the given one.
         """
-        if is_placeholder_tax_id(value):
+        if not normalize_tax_id(value):
             return None
         for key in dict.fromkeys((normalize_tax_id(value), tax_key(value))):
             if key not in self._tax and self._writer is not None:
