@@ -222,8 +222,20 @@ def _decision(info: dict[str, dict[str, Any]], a: str, b: str, verdict: str, rul
 
 def _canonical(members: list[str], info: dict[str, dict[str, Any]]) -> str:
     # The registry's own record names the merged entity: registered first, bundle entities next
-    # (the rank by which the case file folds the merged records' statements, canonical first).
-    return min(members, key=lambda i: record_rank(i, [info[i]]))
+    # (the rank by which the case file folds the merged records' statements, canonical first);
+    # among equals (an address's spellings), the one stated first: by dataset, file and line, so
+    # the same whichever source came in first.
+    def rank(i: str) -> tuple[bool, bool, tuple[str, str, int], str]:
+        registry, bundled, _ = record_rank(i, [info[i]])
+        return registry, bundled, min(map(_source_key, info[i].get("sources") or ()), default=("", "", 0)), i
+
+    return min(members, key=rank)
+
+
+def _source_key(ref: str) -> tuple[str, str, int]:
+    """'dataset:file:line' as it sorts: line 9 before line 10."""
+    dataset, file, line = ref.rsplit(":", 2)
+    return dataset, file, int(line) if line.isdigit() else 0
 
 
 def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] | None = None) -> ResolveReport:
