@@ -229,6 +229,32 @@ def test_persons_need_more_than_a_name() -> None:
     assert not any({"P1", "P4"} == {m.a, m.b} for m in merges)
 
 
+def test_names_in_other_scripts_are_not_one_empty_name() -> None:
+    """Chinese, Korean, Greek and Arabic names used to fold to "" and all read as one name."""
+    exporters = ["上海恒瑞贸易有限公司", "江苏天成化工有限公司", "武汉一泰医药科技有限公司", "上海恒润贸易有限公司"]
+    cands = [Candidate(f"X{k}", "Company", n, country="CN", registered=False) for k, n in enumerate(exporters)]
+    cands += [Candidate("K1", "Company", "한국화학 주식회사", country="KR", registered=False),
+              Candidate("K2", "Company", "삼성정밀화학", country="KR", registered=False)]
+    shared = "Odos Stadiou 5, 10562 Athina"
+    cands += [Candidate(f"R{k}", "Company", n, address=shared)
+              for k, n in enumerate(["Αλφα Χημικά Α.Ε.", "Βήτα Εμπορική Α.Ε.", "شركة الفا للكيماويات",
+                                     "شركة النور للتجارة", "株式会社山田化学", "田中商事株式会社"])]
+    merges, possible = match(cands)
+    assert merges == [] and possible == []
+    # the same spelling typed twice is still one importer
+    twice = [Candidate("A", "Company", "上海恒瑞贸易有限公司", registered=False),
+             Candidate("B", "Company", "上海恒瑞贸易有限公司", registered=False)]
+    assert clusters(match(twice)[0]) == [["A", "B"]]
+
+
+def test_a_name_without_words_matches_nothing() -> None:
+    cands = [Candidate("A", "Company", "De La Y", country="MX"), Candidate("B", "Company", "de la y", country="MX",
+             registered=False), Candidate("C", "Company", "---", registered=False),
+             Candidate("D", "Company", "N/A-", registered=False), Candidate("E", "Company", "---", registered=False)]
+    assert match(cands) == ([], [])
+    assert name_similarity("Company", "上海恒瑞贸易有限公司", "江苏天成化工有限公司") == 0.0
+
+
 def test_deterministic_whatever_the_input_order() -> None:
     cands, _ = fixture_candidates()
     first = match(cands)

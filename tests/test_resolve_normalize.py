@@ -12,6 +12,7 @@ from graphinv.resolve.normalize import (
     address_keys,
     is_placeholder_tax_id,
     legal_form_family,
+    name_tokens,
     normalize_address,
     normalize_tax_id,
     rfc_kind,
@@ -67,6 +68,23 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "precursor-case"
 )
 def test_split_legal_form(name: str, core: str, form: str | None) -> None:
     assert split_legal_form(name) == (core, form)
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("上海恒瑞贸易有限公司", ["上海恒瑞贸易有限公司"]),
+        ("한국화학 주식회사", ["한국화학", "주식회사"]),
+        ("Αλφα Χημικά Α.Ε.", ["αλφα", "χημικα", "α", "ε"]),
+        ("شركة الفا للكيماويات", ["شركة", "الفا", "للكيماويات"]),
+        ("राजेश कुमार", ["राजेश", "कुमार"]),  # vowel signs stay inside their word
+        ("ｶﾞｽ化学株式会社", ["ガス化学株式会社"]),
+        ("Захаров Никита", ["zakharov", "nikita"]),
+        ("Química_del Norte", ["quimica", "del", "norte"]),
+    ],
+)
+def test_name_tokens_keep_every_script(name: str, tokens: list[str]) -> None:
+    assert name_tokens(name) == tokens
 
 
 def test_legal_form_families_group_clerk_swaps() -> None:

@@ -159,11 +159,17 @@ def _significant(text: str) -> tuple[str, ...]:
     return tuple(t for t in text.split() if t not in STOPWORDS)
 
 
+# From here on (CJK, kana, Hangul) one character is a syllable or a word, not a letter.
+_IDEOGRAPHIC = "\u2e80"
+
+
 def _token_sim(a: str, b: str) -> float:
     if a == b:
         return 1.0
     if a[:1].isdigit() or b[:1].isdigit():
         return 0.0  # numbers in names ("Torre 2", "3M") must agree exactly
+    if max(a) >= _IDEOGRAPHIC or max(b) >= _IDEOGRAPHIC:
+        return 0.0  # 恒瑞 and 恒润 are two names, not a typo
     if len(a) == 1 or len(b) == 1:
         # an initial against a word: "H." for "Hassan"
         return 0.9 if a[0] == b[0] else 0.0
@@ -182,7 +188,7 @@ def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
     """IDF-weighted word alignment of two names, 0–1, and the words left unmatched."""
     ta, tb = a.tokens, b.tokens
     if not ta or not tb:
-        return (1.0 if a.text == b.text else 0.0), []
+        return 0.0, []  # a name of stopwords alone ("De La Y") names nobody
     wa, wb = a.weights, b.weights
     num = den = 0.0
     free_b: dict[str, list[int]] = {}
@@ -231,6 +237,8 @@ def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
 
 
 def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
+    if not a.tokens or not b.tokens:
+        return 0.0, "no name"  # an empty name is like no other, not even another empty one
     if a.text == b.text:
         return 1.0, "same name"
     score, unmatched = _align(a, b)
@@ -687,7 +695,7 @@ def _match(
     # (no identifier, no contradicting country) together before the fuzzy work.
     spelled: dict[tuple, list[int]] = defaultdict(list)
     for i in free_text:
-        if ent.find(i) == i and not ent.tax[i] and not ent.reg[i]:
+        if ent.find(i) == i and not ent.tax[i] and not ent.reg[i] and names[rec_name[i]].tokens:
             spelled[(rec_name[i], countries[recs[i].country][0])].append(i)
     for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
@@ -748,7 +756,7 @@ def _match(
         firsts = np.searchsorted(owners, slice_names, side="left").tolist()
         lasts = np.searchsorted(owners, slice_names, side="right").tolist()
         for na, first, last in zip(slice_names, firsts, lasts):
-            if len(carriers[na]) > 1:
+            if len(carriers[na]) > 1 and names[na].tokens:
                 consider(na, na, 1.0, "same name", out)
             for nb in mates[first:last].tolist():
                 lo, hi = (na, nb) if na < nb else (nb, na)

@@ -51,9 +51,29 @@ _APOSTROPHES = str.maketrans({"'": "", "’": "", "`": "", "´": "", "ʼ": ""})
 _NON_WORD = re.compile(r"[^0-9a-z&]+")
 
 
+def _mark_ranges() -> str:
+    """The combining marks of the BMP as a character-class body (Devanagari vowel signs,
+    Arabic vowels, kana voicing marks): inside a word in their scripts, never a break."""
+    marks = [cp for cp in range(0x300, 0x10000) if unicodedata.category(chr(cp)).startswith("M")]
+    ranges: list[list[int]] = []
+    for cp in marks:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# Names in every script keep their letters: a Chinese, Korean, Arabic or Greek name must not fold
+# to nothing (every such name would then read as the same empty name).
+_NON_WORD_ANY = re.compile(rf"[^\w&{_mark_ranges()}]+|_+")
+
+
 def _fold_slow(text: str) -> str:
     text = unicodedata.normalize("NFC", text).casefold().translate(_CYRILLIC_TABLE)
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    # Composed again: NFKD splits Hangul syllables into jamo and kana from their voicing marks.
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 # Latin-1 to Cyrillic folded one character at a time, once: translate() is ~20x faster than
@@ -73,8 +93,13 @@ def fold_text(text: str) -> str:
 
 
 def name_tokens(text: str) -> list[str]:
-    """The words of a name: folded, apostrophes joined, any other punctuation a break."""
-    return [t for t in _NON_WORD.split(fold_text(text).translate(_APOSTROPHES)) if t]
+    """The words of a name: folded, apostrophes joined, any other punctuation a break.
+
+    Letters of every script are kept (only Latin accents are dropped, and Cyrillic is
+    transliterated): ``name_tokens("上海恒瑞贸易有限公司") == ["上海恒瑞贸易有限公司"]``.
+    """
+    folded = fold_text(text).translate(_APOSTROPHES)
+    return [t for t in (_NON_WORD if folded.isascii() else _NON_WORD_ANY).split(folded) if t]
 
 
 #: Words that carry no identity in firm and person names (clerks drop and add them freely).
