@@ -255,6 +255,27 @@ def test_a_name_without_words_matches_nothing() -> None:
     assert name_similarity("Company", "上海恒瑞贸易有限公司", "江苏天成化工有限公司") == 0.0
 
 
+def test_letters_run_together_never_override_a_different_word() -> None:
+    """The spaces-removed comparison scored "del Norte" / "DEL NORESTE" 0.98: a new importer was
+    folded into a large distributor. It may only mend words run together or split."""
+    cands = [
+        Candidate("C1", "Company", "Distribuidora Farmacéutica Internacional del Norte, S.A. de C.V.",
+                  tax_id="DFI9001013A1"),
+        Candidate("C2", "Company", "Inversiones Alfa II, S.A. de C.V.", tax_id="IAD1001013A1"),
+        Candidate("X1", "Company", "DISTRIBUIDORA FARMACEUTICA INTERNACIONAL DEL NORESTE SA DE CV", registered=False),
+        Candidate("X2", "Company", "DISTRIBUIDORA FARMACEUTICA INTERNACIONAL DEL NOROESTE", registered=False),
+        Candidate("X3", "Company", "INVERSIONES ALFA III SA DE CV", registered=False),
+    ]
+    merges, _ = match(cands)
+    assert merges == []
+    assert name_similarity("Company", "Inversiones Alfa II", "INVERSIONES ALFA III") <= 0.75
+    assert name_similarity("Company", "Inversiones Alfa I", "INVERSIONES ALFA II") <= 0.75
+    # words really run together or split still meet
+    assert name_similarity("Company", "Agroinsumos del Bajío S.A.", "AGRO INSUMOS DEL BAJIO SA") == 1.0
+    assert name_similarity("Company", "Distribuidora Farmacéutica", "DISTRIBUIDORA FARMA CEUTICA") == 1.0
+    assert name_similarity("Company", "Química Fina del Norte", "QUIMICA FNA DEL NORTE") > 0.95
+
+
 def test_deterministic_whatever_the_input_order() -> None:
     cands, _ = fixture_candidates()
     first = match(cands)

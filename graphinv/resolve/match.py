@@ -36,6 +36,7 @@ match whose reason says what it conflicts with.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -159,6 +160,14 @@ def _significant(text: str) -> tuple[str, ...]:
     return tuple(t for t in text.split() if t not in STOPWORDS)
 
 
+_ROMAN = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})")
+
+
+def _is_roman(token: str) -> bool:
+    """A roman numeral of two letters or more ("II", "XIV"); one letter is an initial."""
+    return len(token) > 1 and not token.strip("ivx") and _ROMAN.fullmatch(token) is not None
+
+
 # From here on (CJK, kana, Hangul) one character is a syllable or a word, not a letter.
 _IDEOGRAPHIC = "\u2e80"
 
@@ -170,6 +179,10 @@ def _token_sim(a: str, b: str) -> float:
         return 0.0  # numbers in names ("Torre 2", "3M") must agree exactly
     if max(a) >= _IDEOGRAPHIC or max(b) >= _IDEOGRAPHIC:
         return 0.0  # 恒瑞 and 恒润 are two names, not a typo
+    if _is_roman(a) or _is_roman(b):
+        return 0.0  # "Alfa II" and "Alfa III" are two firms, like "Torre 1" and "Torre 2"
+    if a in _QUALIFIERS and b in _QUALIFIERS:
+        return 0.0  # "Noreste" is not a typo of "Noroeste": two regions, two firms
     if len(a) == 1 or len(b) == 1:
         # an initial against a word: "H." for "Hassan"
         return 0.9 if a[0] == b[0] else 0.0
@@ -179,8 +192,9 @@ def _token_sim(a: str, b: str) -> float:
         if a == b:
             return _ONE_TYPO
     d = OSA.distance(a, b)
-    if d == 1 and min(len(a), len(b)) >= 4:
-        return _ONE_TYPO  # one slip of the clerk's finger in a real word
+    short = min(len(a), len(b))
+    if d == 1 and (short >= 4 or (short == 3 and len(a) != len(b))):
+        return _ONE_TYPO  # one slip of the clerk's finger in a real word ("FNA" for "Fina")
     return 1.0 - d / max(len(a), len(b))
 
 
@@ -243,18 +257,46 @@ def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
         return 1.0, "same name"
     score, unmatched = _align(a, b)
     how = f"names {score:.2f} alike"
-    # Words run together or split ("AGRO INSUMOS" / "AGROINSUMOS") fool word alignment only.
-    if a.digits == b.digits and a.spaceless and b.spaceless:
-        joined = fuzz.ratio(a.spaceless, b.spaceless) / 100
-        if joined >= 0.95 and joined > score:
-            score, how = joined, f"names {joined:.2f} alike letter by letter"
-            unmatched = []
+    # Words run together or split ("AGRO INSUMOS" / "AGROINSUMOS") fool word alignment: a run of
+    # words is joined only where the other name writes exactly that word, so a word that is
+    # really different ("Norte" / "Noreste") still counts as different.
+    if unmatched:
+        ja, jb = _join_runs(a, b.tokens), _join_runs(b, a.tokens)
+        if ja is not None or jb is not None:
+            joined, rest = _align(ja or a, jb or b)
+            if joined > score:
+                score, unmatched, how = joined, rest, f"names {joined:.2f} alike, words run together"
     if a.digits != b.digits:
         score = min(score, DEFAULT_POSSIBLE_AT)
         how += " (numbers differ)"
     if unmatched:
         how += " (unmatched: " + ", ".join(sorted(unmatched)[:4]) + ")"
     return score, how
+
+
+def _join_runs(name: _Name, other: tuple[str, ...]) -> _Name | None:
+    """``name`` with each run of two or three words that ``other`` writes as one word joined."""
+    wanted = {t for t in other if len(t) > 3}.difference(name.tokens)
+    if not wanted or len(name.tokens) < 2:
+        return None
+    tokens, weights = name.tokens, name.weights
+    out: list[str] = []
+    out_w: list[float] = []
+    i = 0
+    while i < len(tokens):
+        for k in (3, 2):
+            if i + k <= len(tokens) and "".join(tokens[i:i + k]) in wanted:
+                out.append("".join(tokens[i:i + k]))
+                out_w.append(max(weights[i:i + k]))
+                i += k
+                break
+        else:
+            out.append(tokens[i])
+            out_w.append(weights[i])
+            i += 1
+    if len(out) == len(tokens):
+        return None
+    return _Name(name.kind, name.text, tuple(out), tuple(out_w), name.digits, name.spaceless, name.sort_key)
 
 
 def name_similarity(kind: str, a: str, b: str) -> float:
@@ -315,8 +357,8 @@ def _make_name(
         text=text,
         tokens=tokens,
         weights=weights,
-        # Letters only (the common case): no word starts with a digit.
-        digits=_NO_DIGITS if text.replace(" ", "").isalpha() else frozenset(t for t in tokens if t[:1].isdigit()),
+        # Numbers and roman numerals; letters only is the common case.
+        digits=frozenset(t for t in tokens if t[:1].isdigit() or _is_roman(t)) or _NO_DIGITS,
         spaceless="".join(tokens),
         sort_key=" ".join(sorted(tokens)),
     )
