@@ -276,6 +276,39 @@ def test_letters_run_together_never_override_a_different_word() -> None:
     assert name_similarity("Company", "Química Fina del Norte", "QUIMICA FNA DEL NORTE") > 0.95
 
 
+HOME = "Calle Cedro 14, Col. Santa Rosa, 54000 Tlalnepantla, Méx."
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("Mario Pérez Gómez", "María Pérez Gómez"), ("Julio Pérez Gómez", "Julia Pérez Gómez"),
+     ("Rajesh Kumar", "Rakesh Kumar"), ("Daniel Ruiz Soto", "Daniela Ruiz Soto"),
+     ("Juan García López", "Juana García López")],
+)
+def test_a_given_name_a_letter_apart_is_another_person(one: str, other: str) -> None:
+    """At one address with no birth dates, these are relatives, not typos: at most possible."""
+    merges, possible = match([Candidate("P1", "Person", one, address=HOME),
+                              Candidate("P2", "Person", other, address=HOME)])
+    assert merges == []
+    assert [(m.a, m.b) for m in possible] == [("P1", "P2")] and "spelled differently" in possible[0].reason
+
+
+def test_an_initial_that_fits_two_people_of_one_home_joins_neither() -> None:
+    cands = [
+        Candidate("P1", "Person", "Juan García López", country="MX", address=HOME),
+        Candidate("P2", "Person", "Josefina García López", country="MX", address=HOME),
+        Candidate("P3", "Person", "J. García López", country="MX", address="C. Cedro #14, Col. Sta. Rosa, CP 54000"),
+        Candidate("P4", "Person", "GARCIA LOPEZ JUAN", date="1970-03-04", country="MX", address=HOME),
+    ]
+    merges, possible = match(cands)
+    assert clusters(merges) == [["P1", "P4"]]
+    review = {(m.a, m.b): m.reason for m in possible}
+    assert "fits two different persons" in review[("P1", "P3")] and ("P2", "P3") in review
+    # alone at the address, the initial is that person
+    merges, _ = match([c for c in cands if c.id != "P2"])
+    assert clusters(merges) == [["P1", "P3", "P4"]]
+
+
 def test_deterministic_whatever_the_input_order() -> None:
     cands, _ = fixture_candidates()
     first = match(cands)

@@ -198,11 +198,12 @@ def _token_sim(a: str, b: str) -> float:
     return 1.0 - d / max(len(a), len(b))
 
 
-def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
-    """IDF-weighted word alignment of two names, 0–1, and the words left unmatched."""
+def _align(a: _Name, b: _Name) -> tuple[float, list[str], list[str]]:
+    """IDF-weighted word alignment of two names, 0–1; the words left unmatched; the word pairs
+    aligned although spelled differently ("daniel/daniela"; initials are not counted)."""
     ta, tb = a.tokens, b.tokens
     if not ta or not tb:
-        return 0.0, []  # a name of stopwords alone ("De La Y") names nobody
+        return 0.0, [], []  # a name of stopwords alone ("De La Y") names nobody
     wa, wb = a.weights, b.weights
     num = den = 0.0
     free_b: dict[str, list[int]] = {}
@@ -222,6 +223,7 @@ def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
             rest_a.append(i)
     rest_b = [j for j in range(len(tb)) if j not in used_b]
     unmatched: list[str] = []
+    respelled: list[str] = []
     if rest_a and rest_b:
         pairs = []
         for i in rest_a:
@@ -239,6 +241,8 @@ def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
             w = wa[i] if wa[i] < wb[j] else wb[j]
             num += 2 * w * s
             den += 2 * w
+            if s < 1.0 and len(ta[i]) > 1 and len(tb[j]) > 1:
+                respelled.append(f"{ta[i]}/{tb[j]}")
         rest_a = [i for i in rest_a if i not in done_a]
         rest_b = [j for j in rest_b if j not in used_b]
     for i in rest_a:
@@ -247,15 +251,17 @@ def _align(a: _Name, b: _Name) -> tuple[float, list[str]]:
     for j in rest_b:
         den += wb[j]
         unmatched.append(tb[j])
-    return (num / den if den else 0.0), unmatched
+    return (num / den if den else 0.0), unmatched, respelled
 
 
-def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
+def _name_score(a: _Name, b: _Name) -> tuple[float, str, bool]:
+    """``(score, how, respelled)``: respelled when a word only nearly matches ("Daniel" /
+    "Daniela"), which for two persons is another person unless a birth date says otherwise."""
     if not a.tokens or not b.tokens:
-        return 0.0, "no name"  # an empty name is like no other, not even another empty one
+        return 0.0, "no name", False  # an empty name is like no other, not even another empty one
     if a.text == b.text:
-        return 1.0, "same name"
-    score, unmatched = _align(a, b)
+        return 1.0, "same name", False
+    score, unmatched, respelled = _align(a, b)
     how = f"names {score:.2f} alike"
     # Words run together or split ("AGRO INSUMOS" / "AGROINSUMOS") fool word alignment: a run of
     # words is joined only where the other name writes exactly that word, so a word that is
@@ -263,15 +269,18 @@ def _name_score(a: _Name, b: _Name) -> tuple[float, str]:
     if unmatched:
         ja, jb = _join_runs(a, b.tokens), _join_runs(b, a.tokens)
         if ja is not None or jb is not None:
-            joined, rest = _align(ja or a, jb or b)
+            joined, rest, near = _align(ja or a, jb or b)
             if joined > score:
-                score, unmatched, how = joined, rest, f"names {joined:.2f} alike, words run together"
+                score, unmatched, respelled = joined, rest, near
+                how = f"names {joined:.2f} alike, words run together"
     if a.digits != b.digits:
         score = min(score, DEFAULT_POSSIBLE_AT)
         how += " (numbers differ)"
     if unmatched:
         how += " (unmatched: " + ", ".join(sorted(unmatched)[:4]) + ")"
-    return score, how
+    if respelled and a.kind == "Person":
+        how += " (spelled differently: " + ", ".join(sorted(respelled)[:4]) + ")"
+    return score, how, bool(respelled)
 
 
 def _join_runs(name: _Name, other: tuple[str, ...]) -> _Name | None:
@@ -763,7 +772,7 @@ def _match(
     Update = tuple[int, int, float, int, int, str, bool, bool]
     floor = possible_at - _ADDRESS_BONUS - _DATE_BONUS
 
-    def consider(na: int, nb: int, s_name: float, how: str, out: list[Update]) -> None:
+    def consider(na: int, nb: int, s_name: float, how: str, respelled: bool, out: list[Update]) -> None:
         ca_all, cb_all = carriers[na], carriers[nb]
         if len(ca_all) * len(cb_all) > 20_000:
             return  # a name carried by thousands of entities (a placeholder like "THE BEARER")
@@ -777,7 +786,7 @@ def _match(
                     # Two valid, different tax ids are two entities. Only a clerk's spelling
                     # whose id matches no registry firm is worth a look (a mistyped id).
                     continue
-                score, reason, eligible = _evaluate(ent, ra, rb, ia, ib, s_name, how, rec_form, merge_at)
+                score, reason, eligible = _evaluate(ent, ra, rb, ia, ib, s_name, how, respelled, rec_form)
                 if score >= possible_at:
                     x, y = (ra, rb) if ra < rb else (rb, ra)
                     out.append((x, y, score, ia, ib, reason, eligible, s_name >= 0.999))
@@ -799,12 +808,12 @@ def _match(
         lasts = np.searchsorted(owners, slice_names, side="right").tolist()
         for na, first, last in zip(slice_names, firsts, lasts):
             if len(carriers[na]) > 1 and names[na].tokens:
-                consider(na, na, 1.0, "same name", out)
+                consider(na, na, 1.0, "same name", False, out)
             for nb in mates[first:last].tolist():
                 lo, hi = (na, nb) if na < nb else (nb, na)
-                s_name, how = _name_score(names[lo], names[hi])
+                s_name, how, respelled = _name_score(names[lo], names[hi])
                 if s_name >= floor:
-                    consider(lo, hi, s_name, how, out)
+                    consider(lo, hi, s_name, how, respelled, out)
         return out
 
     # The best candidate per entity pair; on a tie the first one found wins. Updates arrive in
@@ -826,17 +835,29 @@ def _match(
         if eligible:
             partners[x].append((exact, score, y))
             partners[y].append((exact, score, x))
-    ambiguous: set[int] = set()
+    ambiguous: dict[int, str] = {}
+
+    def one_person(x: int, y: int) -> bool:
+        found = best.get((x, y) if x < y else (y, x))
+        return found is not None and found[4] and found[0] >= merge_at and ent.conflict(x, y) is None
+
     for r, lst in partners.items():
         if ent.tax[r] or len(lst) < 2:
             continue
         lst.sort(key=lambda p: (not p[0], -p[1], p[2]))
+        if ent.person[r]:
+            # "J. García López" at the home of Juan and of Josefina García López could be either:
+            # a person who fits two people that are not one joins neither, however close.
+            fits = [other for _exact, score, other in lst[:10] if score >= merge_at]
+            if any(not one_person(x, y) for k, x in enumerate(fits) for y in fits[k + 1:]):
+                ambiguous[r] = "fits two different persons"
+            continue
         top_exact, top_score, top = lst[0]
         for exact, score, other in lst[1:]:
             if exact != top_exact or top_score - score > margin:
                 break
             if ent.conflict(top, other) is not None:
-                ambiguous.add(r)
+                ambiguous[r] = "another entity scores as high"
                 break
 
     # Best score first, ties by the records' ids (records are sorted by id: compare positions).
@@ -846,7 +867,7 @@ def _match(
         if not eligible or score < merge_at:
             continue
         if x in ambiguous or y in ambiguous:
-            refused[(x, y)] = "another entity scores as high"
+            refused[(x, y)] = ambiguous.get(x) or ambiguous[y]
             continue
         ra, rb = ent.find(x), ent.find(y)
         if ra == rb:
@@ -900,13 +921,13 @@ def _evaluate(
     ib: int,
     s_name: float,
     how: str,
+    respelled: bool,
     rec_form: Sequence[str | None],
-    merge_at: float,
 ) -> tuple[float, str, bool]:
     """Score of two entities from their names plus corroboration; and may they merge at all?"""
     score = s_name
     notes = [how]
-    corroborated = False
+    corroborated = same_date = False
     aa, ab = ent.addresses[ra], ent.addresses[rb]
     if aa and ab:
         aa, ab = _building_keys(aa), _building_keys(ab)
@@ -922,7 +943,7 @@ def _evaluate(
     if da and db:
         if _dates_agree(da, db):
             score += _DATE_BONUS
-            corroborated = True
+            corroborated = same_date = True
             notes.append("same date")
         elif _dates_conflict(da, db):
             score -= _DATE_PENALTY
@@ -942,6 +963,12 @@ def _evaluate(
     elif ent.person[ra] and not corroborated:
         eligible = False
         notes.append("a person's name alone is not enough")
+    elif ent.person[ra] and respelled and not same_date:
+        # Mario and María, Julio and Julia, Juan and Juana share homes: a name a letter apart
+        # is another person, unless one birth date says it is a transliteration (Lavrentiy /
+        # Lavrentii).
+        eligible = False
+        notes.append("a person's name spelled differently needs the same birth date")
     elif ent.registered[ra] and ent.registered[rb] and not corroborated:
         eligible = False
         notes.append("two registry records need an address or date in common")
