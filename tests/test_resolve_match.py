@@ -203,6 +203,37 @@ def test_tax_id_conflict_blocks_even_identical_names() -> None:
     assert [(m.a, m.b) for m in possible] == [("A", "X")] and "different tax ids" in possible[0].reason
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("DE", "Germany"), ("US", "USA"), ("CO", "Colombia"), ("CN", "China"), ("MX", "Mexico"), ("DE", "DEU")],
+)
+def test_one_tax_id_merges_however_the_country_is_written(one: str, other: str) -> None:
+    cands = [Candidate("A", "Company", "Rheinland Chemie GmbH", tax_id="DE 123 456 789", country=one),
+             Candidate("B", "Company", "Rheinland Chemie GmbH", tax_id="DE123456789", country=other)]
+    merges, _ = match(cands)
+    assert [(m.a, m.b, m.rule) for m in merges] == [("A", "B", "same-tax-id")]
+
+
+def test_one_vat_number_with_and_without_its_country_prefix() -> None:
+    cands = [Candidate("A", "Company", "Polder Logistics B.V.", tax_id="NL859012345B01", country="NL"),
+             Candidate("B", "Company", "Polder Logistics BV", tax_id="859012345B01", country="NL")]
+    assert [(m.a, m.b, m.rule) for m in match(cands)[0]] == [("A", "B", "same-tax-id")]
+
+
+def test_a_refused_identifier_merge_is_left_for_review() -> None:
+    """One tax id with two countries (or two birth dates) is not merged, but not dropped either."""
+    cands = [Candidate("A", "Company", "Shanghai Hengrui Trading Co., Ltd.", tax_id="91310000MA1FL00001", country="CN"),
+             Candidate("B", "Company", "Hengrui Trading Limited", tax_id="91310000MA1FL00001", country="HK"),
+             Candidate("P1", "Person", "Ana Ruiz", tax_id="RUAA800101AB1", date="1980-01-01"),
+             Candidate("P2", "Person", "Ana Ruiz", tax_id="RUAA800101AB1", date="1990-02-02")]
+    merges, possible = match(cands)
+    assert merges == []
+    reasons = {(m.a, m.b): m.reason for m in possible}
+    assert set(reasons) == {("A", "B"), ("P1", "P2")}
+    assert "same tax id" in reasons[("A", "B")] and "different countries (CN, HK)" in reasons[("A", "B")]
+    assert "different birth dates" in reasons[("P1", "P2")]
+
+
 def test_customs_spelling_never_chains_two_firms() -> None:
     """A spelling close to two firms of different tax ids attaches to the closer one only."""
     cands = [

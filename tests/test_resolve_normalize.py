@@ -14,9 +14,11 @@ from graphinv.resolve.normalize import (
     legal_form_family,
     name_tokens,
     normalize_address,
+    normalize_country,
     normalize_tax_id,
     rfc_kind,
     split_legal_form,
+    tax_id_key,
 )
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "precursor-case"
@@ -118,6 +120,27 @@ def test_legal_form_families_group_clerk_swaps() -> None:
 def test_normalize_tax_id_and_rfc_kind(raw: str, norm: str, kind: str | None) -> None:
     assert normalize_tax_id(raw) == norm
     assert rfc_kind(raw) == kind
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso2"),
+    [("DE", "DE"), ("de", "DE"), ("DEU", "DE"), ("Germany", "DE"), ("Alemania", "DE"), ("US", "US"),
+     ("USA", "US"), ("United States of America", "US"), ("Estados Unidos", "US"), ("CO", "CO"),
+     ("Colombia", "CO"), ("COL", "CO"), ("CN", "CN"), ("China", "CN"), ("People's Republic of China", "CN"),
+     ("MX", "MX"), ("Mexico", "MX"), ("México", "MX"), ("MEX", "MX"), ("The Netherlands", "NL"),
+     ("Atlantis", "ATLANTIS"), ("", ""), (None, "")],
+)
+def test_normalize_country(raw: str | None, iso2: str) -> None:
+    assert normalize_country(raw) == iso2
+
+
+def test_vat_numbers_key_with_or_without_their_country_prefix() -> None:
+    assert tax_id_key("NL859012345B01", "NL") == tax_id_key("859012345B01", "NL") == "859012345B01"
+    assert tax_id_key("DE 123 456 789", "DE") == tax_id_key("DE123456789") == "123456789"
+    assert tax_id_key("EL094014201", "GR") == "094014201"
+    assert tax_id_key("NL859012345B01", "DE") == "NL859012345B01"  # another country: kept as written
+    assert tax_id_key("DEA010101AB1", "MX") == "DEA010101AB1"  # an RFC is never cut
+    assert tax_id_key("qfn-170312-ab1", "MX") == "QFN170312AB1"
 
 
 def test_placeholder_tax_ids_never_identify() -> None:

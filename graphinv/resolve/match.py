@@ -55,9 +55,11 @@ from graphinv.resolve.normalize import (
     legal_form_family,
     name_tokens,
     normalize_address,
+    normalize_country,
     normalize_tax_id,
     split_legal_form,
     strip_person_titles,
+    tax_id_key,
 )
 
 __all__ = [
@@ -604,10 +606,6 @@ def _candidate_pairs(
 # --------------------------------------------------------------------------------------------
 
 
-def _norm_country(value: str | None) -> str:
-    return (value or "").strip().upper()
-
-
 def match(
     candidates: Iterable[Candidate],
     *,
@@ -670,16 +668,16 @@ def _match(
     by_reg: dict[tuple, list[int]] = defaultdict(list)
     free_text: list[int] = []
     for i, c in enumerate(recs):
-        tax = normalize_tax_id(c.tax_id)
+        found = countries.get(c.country)
+        if found is None:
+            norm = normalize_country(c.country)
+            found = countries[c.country] = (norm, frozenset((norm,)) if norm else frozenset())
+        country, country_set = found
+        tax = tax_id_key(c.tax_id, country or None) if c.tax_id else ""
         if tax and not is_placeholder_tax_id(tax):
             ent.tax[i] = frozenset((tax,))
             by_tax[(c.kind, tax)].append(i)
         reg = normalize_tax_id(c.registration_number) if c.registration_number else ""
-        found = countries.get(c.country)
-        if found is None:
-            norm = _norm_country(c.country)
-            found = countries[c.country] = (norm, frozenset((norm,)) if norm else frozenset())
-        country, country_set = found
         if reg and not is_placeholder_tax_id(reg):
             ent.reg[i] = frozenset(((country, reg),))
             by_reg[(c.kind, country, reg)].append(i)
@@ -725,6 +723,8 @@ def _match(
 
     _lap("names")
     # ---- 2. identifiers -----------------------------------------------------------------------
+    refused_ids: list[_Pair] = []
+
     def join_by(groups: dict[tuple, list[int]], rule: str, label: str) -> None:
         for key in sorted(key for key, members in groups.items() if len(members) > 1):
             members = groups[key]
@@ -735,6 +735,8 @@ def _match(
                     continue
                 why = ent.conflict(ra, rb)
                 if why is not None:
+                    # for the analyst to judge: one id on both, and something that contradicts it
+                    refused_ids.append(_pair(head, other, 1.0, "possible", f"same {label} {key[-1]}; not merged: {why}"))
                     continue
                 ent.union(ra, rb)
                 merges.append((head, other, 1.0, rule, f"same {label} {key[-1]}"))
@@ -883,6 +885,14 @@ def _match(
     possible: list[_Pair] = []
     per_entity: dict[int, int] = defaultdict(int)
     seen_final: set[tuple[int, int]] = set()
+    for pair in refused_ids:
+        fx, fy = ent.find(pair[0]), ent.find(pair[1])
+        final = (fx, fy) if fx < fy else (fy, fx)
+        if fx != fy and final not in seen_final:
+            seen_final.add(final)
+            per_entity[fx] += 1
+            per_entity[fy] += 1
+            possible.append(pair)
     for (x, y), (score, ia, ib, reason, _eligible, _exact) in order:
         fx, fy = ent.find(x), ent.find(y)
         if fx == fy:

@@ -22,6 +22,8 @@ __all__ = [
     "legal_form_family",
     "strip_person_titles",
     "normalize_tax_id",
+    "tax_id_key",
+    "normalize_country",
     "rfc_kind",
     "is_placeholder_tax_id",
     "AddressKey",
@@ -284,6 +286,26 @@ def normalize_tax_id(value: str | None) -> str:
     return _TAX_STRIP.sub("", _TAX_LABEL.sub("", text))
 
 
+# EU VAT numbers are written with and without their country prefix ("NL859012345B01" /
+# "859012345B01"); the bare number is the key. A prefix is kept when the record names another
+# country, and when no digit follows it (a Mexican RFC is three or four letters, then digits).
+_VAT_PREFIXES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB",
+})
+
+
+def tax_id_key(value: str | None, country: str | None = None) -> str:
+    """The tax id two records must share to be one entity: ``normalize_tax_id`` without an EU VAT
+    country prefix that agrees with ``country`` (an ISO-2 code, or None when not known)."""
+    norm = normalize_tax_id(value)
+    prefix = norm[:2]
+    if prefix in _VAT_PREFIXES and norm[2:3].isdigit() and (country is None or country == prefix or
+                                                            (prefix, country) == ("EL", "GR")):
+        return norm[2:]
+    return norm
+
+
 def is_placeholder_tax_id(value: str) -> bool:
     """True for empty, generic or all-zero ids that must never join two entities."""
     norm = value if value.isalnum() and value.isupper() else normalize_tax_id(value)
@@ -442,6 +464,59 @@ _COUNTRIES = {
     "guatemala": "GT", "argentina": "AR", "chile": "CL", "peru": "PE",
 }
 _MAX_PLACE_WORDS = 6
+
+# Countries as registries and customs write them, for ``normalize_country`` only: the address
+# parser reads the table above, where "col", "per" and "mex" are other words.
+_COUNTRY_NAMES = {
+    **_COUNTRIES,
+    "estados unidos": "US", "estados unidos de america": "US", "eeuu": "US", "eua": "US",
+    "people s republic of china": "CN", "peoples republic of china": "CN", "prc": "CN",
+    "hong kong": "HK", "taiwan": "TW", "japan": "JP", "japon": "JP", "republic of korea": "KR",
+    "korea republic of": "KR", "corea del sur": "KR", "corea": "KR", "north korea": "KP",
+    "alemania": "DE", "federal republic of germany": "DE", "holland": "NL", "holanda": "NL",
+    "paises bajos": "NL", "the netherlands": "NL", "reino unido": "GB", "great britain": "GB",
+    "francia": "FR", "italia": "IT", "belgium": "BE", "belgica": "BE", "suiza": "CH",
+    "austria": "AT", "poland": "PL", "ireland": "IE", "portugal": "PT", "sweden": "SE",
+    "denmark": "DK", "greece": "GR", "czech republic": "CZ", "czechia": "CZ", "hungary": "HU",
+    "turkey": "TR", "turkiye": "TR", "israel": "IL", "iran": "IR", "pakistan": "PK",
+    "united arab emirates": "AE", "uae": "AE", "emiratos arabes unidos": "AE",
+    "saudi arabia": "SA", "egypt": "EG", "south africa": "ZA", "nigeria": "NG",
+    "singapore": "SG", "malaysia": "MY", "thailand": "TH", "vietnam": "VN", "viet nam": "VN",
+    "indonesia": "ID", "philippines": "PH", "bangladesh": "BD", "australia": "AU",
+    "new zealand": "NZ", "brasil": "BR", "venezuela": "VE", "ecuador": "EC", "bolivia": "BO",
+    "uruguay": "UY", "paraguay": "PY", "costa rica": "CR", "honduras": "HN", "el salvador": "SV",
+    "nicaragua": "NI", "belize": "BZ", "cuba": "CU", "dominican republic": "DO",
+    "republica dominicana": "DO", "cayman islands": "KY", "bahamas": "BS", "seychelles": "SC",
+    "marshall islands": "MH", "canada": "CA", "republic of india": "IN",
+}
+_COUNTRY_CODES3 = {
+    "MEX": "MX", "USA": "US", "CAN": "CA", "CHN": "CN", "HKG": "HK", "TWN": "TW", "JPN": "JP",
+    "KOR": "KR", "PRK": "KP", "IND": "IN", "PAK": "PK", "BGD": "BD", "DEU": "DE", "NLD": "NL",
+    "BEL": "BE", "FRA": "FR", "ESP": "ES", "ITA": "IT", "GBR": "GB", "IRL": "IE", "CHE": "CH",
+    "AUT": "AT", "POL": "PL", "PRT": "PT", "SWE": "SE", "DNK": "DK", "GRC": "GR", "CZE": "CZ",
+    "HUN": "HU", "LUX": "LU", "CYP": "CY", "RUS": "RU", "UKR": "UA", "TUR": "TR", "ISR": "IL",
+    "IRN": "IR", "IRQ": "IQ", "JOR": "JO", "ARE": "AE", "SAU": "SA", "EGY": "EG", "ZAF": "ZA",
+    "NGA": "NG", "SGP": "SG", "MYS": "MY", "THA": "TH", "VNM": "VN", "IDN": "ID", "PHL": "PH",
+    "AUS": "AU", "NZL": "NZ", "BRA": "BR", "ARG": "AR", "CHL": "CL", "COL": "CO", "PER": "PE",
+    "VEN": "VE", "ECU": "EC", "BOL": "BO", "URY": "UY", "PRY": "PY", "GTM": "GT", "PAN": "PA",
+    "CRI": "CR", "HND": "HN", "SLV": "SV", "NIC": "NI", "BLZ": "BZ", "CUB": "CU", "DOM": "DO",
+    "VGB": "VG", "CYM": "KY", "BHS": "BS", "SYC": "SC", "MHL": "MH",
+}
+
+
+def normalize_country(value: str | None) -> str:
+    """An ISO-2 code for a country written as a name, an ISO-2 or an ISO-3 code ("Germany",
+    "DEU" and "de" are "DE"); anything else upper case as given, "" for none."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    code = text.upper()
+    if len(code) == 2 and code.isalpha():
+        return code
+    if code in _COUNTRY_CODES3:
+        return _COUNTRY_CODES3[code]
+    words = " ".join(_NON_WORD.split(fold_text(text).translate(_APOSTROPHES))).strip()
+    return _COUNTRY_NAMES.get(words) or _COUNTRY_NAMES.get(words.removeprefix("the ")) or code
 
 _BR = re.compile(r"<br\s*/?>", re.I)
 _DOTTED = re.compile(r"(?<![a-z0-9])((?:[a-z]\.){2,})")
