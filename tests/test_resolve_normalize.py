@@ -202,6 +202,10 @@ def test_family_parts_are_read() -> None:
         ("Calle Cedro 14, 54000 Tlalnepantla", "Calle Cedro 14, 54010 Tlalnepantla"),
         ("Calle Cedro 14, 54000 Tlalnepantla", "Calle Roble 14, 54000 Tlalnepantla"),
         ("Calle Norte 45 2534, 37393 León", "Calle Norte 45 2543, 37393 León"),
+        # a Colombian plate is two numbers of the building; a later unit adds to the first
+        ("Calle 93 # 11-26 Of 301, Bogotá", "Calle 93 # 11-80 Of 301, Bogotá"),
+        ("Av. Insurgentes Sur #1605-2 Int. 7, 03900 CDMX", "Av. Insurgentes Sur #1605-9 Int. 7, 03900 CDMX"),
+        ("Calle Marinos #233-4, Int. 7, 28219 Manzanillo", "Calle Marinos #233-4, Int. 8, 28219 Manzanillo"),
     ],
 )
 def test_different_buildings_keep_different_keys(a: str, b: str) -> None:
@@ -243,6 +247,8 @@ def test_different_buildings_keep_different_keys(a: str, b: str) -> None:
         ["7 Hadrmout St - Um Uthina; P.O. Box 95012; 11195 Amman; Jordan",
          "7 Hadrmout ST.-Um Uthina; P.O. Box 950912; Amman 11195; Jordan"],
         ["Flat 612, Romney House, 47 Marsham Street, London SW1P 3DS", "47 Marsham St, Flat 612, London, SW1P3DS"],
+        ["Calle 93 # 11-26 Of 301, Bogotá", "CALLE 93 NO. 11-26, OFICINA 301, BOGOTA"],
+        ["Calle 80 # 45-20, Bogotá", "Calle 80 No. 45-20, Bogota"],
     ],
 )
 def test_spellings_of_one_building_share_a_key(spellings: list[str]) -> None:

@@ -691,16 +691,19 @@ def _parse_segment(tokens: list[str], seg_index: int, is_street: bool, p: _Parse
             j = i + 2
             if p.number is None:
                 p.number = nxt
-                # "#233-4", "No. 880-501": the part after the dash is the unit.
-                if j + 1 < n and tokens[j] in {"-", "/"} and (_is_num(tokens[j + 1]) or len(tokens[j + 1]) <= 2):
-                    p.interior = p.interior or tokens[j + 1]
-                    j += 2
+            elif nxt != p.number:
+                _add_unit(p, nxt)
+            # "#233-4", "No. 880-501": the part after the dash is the unit; in Colombia
+            # ("Calle 93 # 11-26") the plate's second number. Either way it tells buildings apart.
+            if j + 1 < n and tokens[j] in {"-", "/"} and (_is_num(tokens[j + 1]) or len(tokens[j + 1]) <= 2):
+                _add_unit(p, tokens[j + 1])
+                j += 2
             i = j
             continue
         if tok in _INTERIOR_MARKERS:
             unit, j = _take_unit(tokens, i + 1)
             if unit is not None:
-                p.interior = unit
+                _add_unit(p, unit)
                 i = j
                 continue
         if _is_num(tok) and nxt in _FLOOR_MARKERS and not (i + 2 < n and _is_num(tokens[i + 2])):
@@ -733,6 +736,15 @@ def _parse_segment(tokens: list[str], seg_index: int, is_street: bool, p: _Parse
     _flush_words(words, is_street, p)
 
 
+def _add_unit(p: _Parse, unit: str) -> None:
+    """A unit adds to those read before it, never replaces one: "#1605-2 Int. 7" is unit 2/7,
+    so "#1605-9 Int. 7" (another unit) keeps another key."""
+    if p.interior is None:
+        p.interior = unit
+    elif unit not in p.interior.split("/"):
+        p.interior = f"{p.interior}/{unit}"
+
+
 def _flush_words(words: list[str], is_street: bool, p: _Parse) -> None:
     if not words:
         return
@@ -760,7 +772,7 @@ def _street_from_words(words: list[str], p: _Parse) -> None:
     # "272-41 Pushkinskaya": house 272, flat 41.
     if len(words) > 3 and _is_num(words[0]) and words[1] == "-" and _is_num(words[2]):
         p.number = p.number or words[0]
-        p.interior = p.interior or words[2]
+        _add_unit(p, words[2])
         words = words[3:]
     words = [w for w in words if w not in {"-", "/", "#"}]
     if not words:
