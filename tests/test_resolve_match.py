@@ -234,6 +234,29 @@ def test_a_refused_identifier_merge_is_left_for_review() -> None:
     assert "different birth dates" in reasons[("P1", "P2")]
 
 
+def test_one_spelling_with_another_legal_form_is_another_firm() -> None:
+    """ACME TRADING INC / LTD / S.A. DE C.V. / GMBH were folded as "the same free-text spelling"."""
+    forms = ["ACME TRADING INC", "ACME TRADING LTD", "ACME TRADING S.A. DE C.V.", "ACME TRADING GMBH"]
+    cands = [Candidate(f"X{k}", "Company", n, registered=False) for k, n in enumerate(forms)]
+    merges, possible = match(cands)
+    assert merges == []
+    assert all("different legal forms" in m.reason for m in possible) and len(possible) == 6
+    # a bare spelling could be any of them: it joins none
+    merges, possible = match([*cands[:2], Candidate("X9", "Company", "ACME TRADING", registered=False)])
+    assert merges == [] and {(m.a, m.b) for m in possible} >= {("X0", "X9"), ("X1", "X9")}
+    # the same form, or its family, is still one firm; "Co." is "Co., Ltd." cut short
+    same = ["ACME TRADING S.A. DE C.V.", "Acme Trading, S.A. de C.V.", "ACME TRADING SA"]
+    merges, _ = match([Candidate(f"S{k}", "Company", n, registered=False) for k, n in enumerate(same)])
+    assert clusters(merges) == [["S0", "S1", "S2"]]
+    merges, _ = match([Candidate("A", "Company", "Hubei Xinyuan Chemical Co., Ltd.", tax_id="91420100MA4K123456"),
+                       Candidate("B", "Company", "HUBEI XINYUAN CHEMICAL CO", registered=False)])
+    assert clusters(merges) == [["A", "B"]]
+    # a shared tax id outweighs the clerk's legal form
+    merges, _ = match([Candidate("A", "Company", "Acme, S.A. de C.V.", tax_id="ACM010101AB1"),
+                       Candidate("B", "Company", "ACME S DE RL DE CV", tax_id="ACM-010101-AB1", registered=False)])
+    assert clusters(merges) == [["A", "B"]]
+
+
 def test_customs_spelling_never_chains_two_firms() -> None:
     """A spelling close to two firms of different tax ids attaches to the closer one only."""
     cands = [

@@ -27,7 +27,8 @@ How a decision is reached, in order:
 **Transitive safety.** The lead union-finds the merge pairs, so a pair is emitted only when our
 own union-find accepted it: merges are applied best first, and a merge is refused when the joined
 entity would hold two different tax ids, two registration numbers of one country, two countries,
-or (persons) two birth dates. Every emitted pair therefore joins two entities that were
+(persons) two birth dates, or (on a name, not an identifier) legal forms of two families that a
+clerk does not swap (an Inc. and a GmbH; "Co." fits any). Every emitted pair therefore joins two entities that were
 compatible at that moment, and the union of all emitted pairs is exactly our clusters: no chain
 of pairs can connect two firms with different tax ids. A refused merge is reported as a possible
 match whose reason says what it conflicts with.
@@ -381,7 +382,8 @@ def _make_name(
 
 
 class _Entities:
-    """Union-find whose clusters never hold two tax ids, two countries, or two birth dates."""
+    """Union-find whose clusters never hold two tax ids, two countries, or two birth dates, and
+    never join on a name two firms whose legal forms cannot be one (an Inc. and a GmbH)."""
 
     def __init__(self, n: int) -> None:
         self.parent = list(range(n))
@@ -390,6 +392,7 @@ class _Entities:
         self.country: list[frozenset[str]] = [frozenset()] * n
         self.dates: list[frozenset[str]] = [frozenset()] * n
         self.addresses: list[frozenset[str]] = [frozenset()] * n
+        self.forms: list[frozenset[str]] = [frozenset()] * n
         self.registered: list[bool] = [False] * n
         self.person: list[bool] = [False] * n
 
@@ -402,8 +405,9 @@ class _Entities:
             parent[x], x = root, parent[x]
         return root
 
-    def conflict(self, ra: int, rb: int) -> str | None:
-        """Why the two entities can never be one, or None."""
+    def conflict(self, ra: int, rb: int, *, by_id: bool = False) -> str | None:
+        """Why the two entities can never be one, or None; ``by_id`` for a shared identifier,
+        which outweighs a clerk's legal form."""
         ta, tb = self.tax[ra], self.tax[rb]
         if ta and tb and ta != tb:
             return f"different tax ids ({', '.join(sorted(ta | tb))})"
@@ -419,6 +423,9 @@ class _Entities:
             return f"different countries ({', '.join(sorted(ca | cb))})"
         if self.person[ra] and _dates_conflict(self.dates[ra], self.dates[rb]):
             return f"different birth dates ({', '.join(sorted(self.dates[ra] | self.dates[rb]))})"
+        fa, fb = self.forms[ra], self.forms[rb]
+        if not by_id and fa and fb and fa != fb and not any(_forms_agree(x, y) for x in fa for y in fb):
+            return f"different legal forms ({', '.join(sorted(fa | fb))})"
         return None
 
     def union(self, ra: int, rb: int) -> int:
@@ -426,12 +433,17 @@ class _Entities:
             ra, rb = rb, ra
         self.parent[rb] = ra
         # Most of these sets are empty or equal (one country): a new set only when it grows.
-        for field in (self.tax, self.reg, self.country, self.dates, self.addresses):
+        for field in (self.tax, self.reg, self.country, self.dates, self.addresses, self.forms):
             extra = field[rb]
             if extra and not extra <= field[ra]:
                 field[ra] = field[ra] | extra
         self.registered[ra] = self.registered[ra] or self.registered[rb]
         return ra
+
+
+def _forms_agree(a: str, b: str) -> bool:
+    # Clerks swap forms within a family (S.A. / S.A. de C.V.), and cut "Co., Ltd." to "Co.".
+    return a == "Co." or b == "Co." or legal_form_family(a) == legal_form_family(b)
 
 
 def _date_agrees(a: str, b: str) -> bool:
@@ -656,8 +668,7 @@ def _match(
     del spelling_index
 
     def split(start: int, end: int) -> list[tuple[str, str | None]]:
-        return [(core, legal_form_family(form)) for core, form in
-                (_core_name(kind, name) for kind, name in spellings[start:end])]
+        return [_core_name(kind, name) for kind, name in spellings[start:end]]
 
     # Workers split the spellings while this process reads the records' other fields.
     parts = fork_map(split, len(spellings), min_items=_FORK_FROM)
@@ -707,6 +718,10 @@ def _match(
     rec_name: list[int] = [spelling_name[s] for s in rec_spelling]
     rec_form: list[str | None] = [spelling_form[s] for s in rec_spelling]
     del spelling_name, spelling_form, rec_spelling
+    form_sets: dict[str, frozenset[str]] = {}
+    for i, form in enumerate(rec_form):
+        if form is not None:
+            ent.forms[i] = form_sets.get(form) or form_sets.setdefault(form, frozenset((form,)))
 
     _lap("prepare")
     # ---- 1. names and IDF weights; their blocks, built by a worker meanwhile -------------------
@@ -733,7 +748,7 @@ def _match(
                 ra, rb = ent.find(head), ent.find(other)
                 if ra == rb:
                     continue
-                why = ent.conflict(ra, rb)
+                why = ent.conflict(ra, rb, by_id=True)
                 if why is not None:
                     # for the analyst to judge: one id on both, and something that contradicts it
                     refused_ids.append(_pair(head, other, 1.0, "possible", f"same {label} {key[-1]}; not merged: {why}"))
@@ -745,11 +760,13 @@ def _match(
     join_by(by_reg, "same-registration-number", "registration number")
 
     # A customs clerk's spelling typed twice is one party: fold identical free-text spellings
-    # (no identifier, no contradicting country) together before the fuzzy work.
+    # (no identifier, no contradicting country, the same legal form or none on both) together
+    # before the fuzzy work. "ACME TRADING INC" and "ACME TRADING GMBH" are not one spelling,
+    # nor is a bare "ACME TRADING" (it could be either): those are scored like any other pair.
     spelled: dict[tuple, list[int]] = defaultdict(list)
     for i in free_text:
         if ent.find(i) == i and not ent.tax[i] and not ent.reg[i] and names[rec_name[i]].tokens:
-            spelled[(rec_name[i], countries[recs[i].country][0])].append(i)
+            spelled[(rec_name[i], countries[recs[i].country][0], rec_form[i])].append(i)
     for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
         for other in members[1:]:
@@ -958,7 +975,7 @@ def _evaluate(
         elif _dates_conflict(da, db):
             score -= _DATE_PENALTY
             notes.append("dates differ")
-    fa, fb = rec_form[ia], rec_form[ib]
+    fa, fb = legal_form_family(rec_form[ia]), legal_form_family(rec_form[ib])
     if fa and fb and fa != fb:
         score -= _FORM_PENALTY
         notes.append("legal forms differ")

@@ -173,12 +173,14 @@ _SUFFIX_FORMS: dict[str, tuple[str, ...]] = {
 # Textil" keeps its words.
 _PREFIX_FORMS = {"LLC", "JSC", "OJSC", "CJSC", "PJSC", "OOO", "TOV"}
 
+# A GmbH is its own family: a clerk does not write "Ltd" for it, and "X GmbH" and "X Ltd" are
+# usually a group's German and English firms.
 _FAMILY = {
     "S.A. de C.V.": "sa", "S.A.B. de C.V.": "sa", "S.A.P.I. de C.V.": "sa", "S.A.P.I.": "sa",
     "S.A.B.": "sa", "S.A.": "sa", "S.A.S.": "sa",
     "S. de R.L. de C.V.": "srl", "S. de R.L.": "srl", "S.R.L.": "srl", "S.L.": "srl", "S.L.U.": "srl",
     "Co., Ltd.": "ltd", "Pvt. Ltd.": "ltd", "Pte. Ltd.": "ltd", "Pty Ltd": "ltd", "Ltd": "ltd",
-    "Sdn. Bhd.": "ltd", "LLC": "ltd", "OOO": "ltd", "TOV": "ltd", "GmbH": "ltd", "PLC": "ltd",
+    "Sdn. Bhd.": "ltd", "LLC": "ltd", "OOO": "ltd", "TOV": "ltd", "PLC": "ltd",
     "Inc.": "corp", "Corp.": "corp", "Co.": "corp",
     "JSC": "jsc", "OJSC": "jsc", "CJSC": "jsc", "PJSC": "jsc", "AG": "jsc",
 }
