@@ -257,6 +257,30 @@ def test_one_spelling_with_another_legal_form_is_another_firm() -> None:
     assert clusters(merges) == [["A", "B"]]
 
 
+@pytest.mark.parametrize(
+    ("registry", "customs"),
+    [("Compañía Internacional de Solventes, S. de R.L. de C.V.", "CIA INTL DE SOLVENTES S DE RL DE CV"),
+     ("Productos Químicos del Valle, S.A. de C.V.", "PRODS QUIM. DEL VALLE SA DE CV"),
+     ("Hubei Xinyuan Chemical Co., Ltd.", "HUBEI XINYUAN CHEM CO LTD"),
+     ("Hubei Xinyuan Pharmaceutical Co., Ltd.", "HUBEI XINYUAN PHARMACEUTICAL CO LT"),
+     ("Andes Químicos LTDA", "ANDES QUIMICOS LIMITADA"),
+     ("Café Verde S.A.S. BIC", "CAFE VERDE SAS")],
+)
+def test_abbreviations_and_cut_legal_forms_still_meet(registry: str, customs: str) -> None:
+    merges, _ = match([Candidate("A", "Company", registry, tax_id="ABC010101AB1"),
+                       Candidate("B", "Company", customs, registered=False)])
+    assert clusters(merges) == [["A", "B"]]
+
+
+def test_an_abbreviation_of_two_firms_words_joins_neither() -> None:
+    merges, possible = match([
+        Candidate("A", "Company", "Química del Norte, S.A. de C.V.", tax_id="QNO110923HG8"),
+        Candidate("B", "Company", "Químicos del Norte, S.A. de C.V.", tax_id="QDN120101AB1"),
+        Candidate("X", "Company", "QUIM. DEL NORTE SA DE CV", registered=False),
+    ])
+    assert merges == [] and {(m.a, m.b) for m in possible} == {("A", "X"), ("B", "X")}
+
+
 def test_customs_spelling_never_chains_two_firms() -> None:
     """A spelling close to two firms of different tax ids attaches to the closer one only."""
     cands = [

@@ -66,6 +66,12 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "precursor-case"
         ("Sociedad Anónima Textil", "sociedad anonima textil", None),
         ("Comercializadora Alcázar Insumos", "comercializadora alcazar insumos", None),
         ("Co", "co", None),
+        # Colombia, and forms cut short by a customs field's width
+        ("Andes Químicos LTDA", "andes quimicos", "Ltda."),
+        ("Café Verde S.A.S. BIC", "cafe verde", "S.A.S."),
+        ("HUBEI XINYUAN PHARMACEUTICAL CO LT", "hubei xinyuan pharmaceutical", "Co., Ltd."),
+        ("QUIMICA DEL NORTE SA DE C", "quimica del norte", "S.A. de C.V."),
+        ("Alfa Colt", "alfa colt", None),
     ],
 )
 def test_split_legal_form(name: str, core: str, form: str | None) -> None:

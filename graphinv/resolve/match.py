@@ -159,8 +159,20 @@ def _core_name(kind: str, name: str) -> tuple[str, str | None]:
     return core, form
 
 
+# Words clerks abbreviate one way only, and one word written in English or Spanish.
+_WORD_FORMS = {"cia": "compania", "intl": "internacional", "international": "internacional",
+               "prods": "productos"}
+# Abbreviations of several words: one fits each of them alike, so "QUIM. DEL NORTE" beside both
+# Química del Norte and Químicos del Norte joins neither (the ambiguity rule).
+_ABBREVIATED = {
+    "quim": frozenset({"quimica", "quimicas", "quimico", "quimicos"}),
+    "chem": frozenset({"chemical", "chemicals"}),
+}
+_ABBREVIATION_SIM = 0.95
+
+
 def _significant(text: str) -> tuple[str, ...]:
-    return tuple(t for t in text.split() if t not in STOPWORDS)
+    return tuple(_WORD_FORMS.get(t, t) for t in text.split() if t not in STOPWORDS)
 
 
 _ROMAN = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})")
@@ -186,6 +198,8 @@ def _token_sim(a: str, b: str) -> float:
         return 0.0  # "Alfa II" and "Alfa III" are two firms, like "Torre 1" and "Torre 2"
     if a in _QUALIFIERS and b in _QUALIFIERS:
         return 0.0  # "Noreste" is not a typo of "Noroeste": two regions, two firms
+    if b in _ABBREVIATED.get(a, ()) or a in _ABBREVIATED.get(b, ()):
+        return _ABBREVIATION_SIM
     if len(a) == 1 or len(b) == 1:
         # an initial against a word: "H." for "Hassan"
         return 0.9 if a[0] == b[0] else 0.0

@@ -129,11 +129,13 @@ _SUFFIX_FORMS: dict[str, tuple[str, ...]] = {
     "S.C.": ("sc", "sociedadcivil"),
     "A.C.": ("ac", "asociacioncivil"),
     "I.A.P.": ("iap", "instituciondeasistenciaprivada"),
-    "S.A.S.": ("sas", "sociedadporaccionessimplificada", "sasdecv"),
+    # Colombia: "S.A.S. BIC" is an S.A.S. of collective benefit, the same firm to a clerk
+    "S.A.S.": ("sas", "sociedadporaccionessimplificada", "sasdecv", "sasbic"),
     "S.A.": ("sa", "sociedadanonima"),
     "S.L.": ("sl", "sociedadlimitada"),
     "S.L.U.": ("slu",),
     "S.R.L.": ("srl",),
+    "Ltda.": ("ltda", "limitada"),  # Colombia and Brazil
     # English-speaking and Asian registries
     "Co., Ltd.": ("coltd", "colimited", "companylimited", "companyltd"),
     "Pvt. Ltd.": ("pvtltd", "pvtlimited", "privatelimited", "privateltd"),
@@ -179,6 +181,7 @@ _FAMILY = {
     "S.A. de C.V.": "sa", "S.A.B. de C.V.": "sa", "S.A.P.I. de C.V.": "sa", "S.A.P.I.": "sa",
     "S.A.B.": "sa", "S.A.": "sa", "S.A.S.": "sa",
     "S. de R.L. de C.V.": "srl", "S. de R.L.": "srl", "S.R.L.": "srl", "S.L.": "srl", "S.L.U.": "srl",
+    "Ltda.": "srl",
     "Co., Ltd.": "ltd", "Pvt. Ltd.": "ltd", "Pte. Ltd.": "ltd", "Pty Ltd": "ltd", "Ltd": "ltd",
     "Sdn. Bhd.": "ltd", "LLC": "ltd", "OOO": "ltd", "TOV": "ltd", "PLC": "ltd",
     "Inc.": "corp", "Corp.": "corp", "Co.": "corp",
@@ -197,6 +200,18 @@ def _compact(tokens: Iterable[str]) -> str:
 # Any ending of a form's letters: a name whose last word is none of these has no suffix form.
 _FORM_TAILS = frozenset(c[i:] for c in _SUFFIX_LOOKUP for i in range(len(c)))
 _FORM_HEADS = frozenset(c[:i] for c in _PREFIX_LOOKUP for i in range(1, len(c) + 1))
+# A form cut short by a customs field's width ("CO LT", "SA DE C"): four letters or more of one
+# form only, in two words or more (one word could be the name's own).
+def _form_cuts() -> dict[str, str]:
+    cuts: dict[str, str | None] = {}
+    for compact, canon in _SUFFIX_LOOKUP.items():
+        for i in range(4, len(compact)):
+            cut = compact[:i]
+            cuts[cut] = canon if cuts.get(cut, canon) == canon else None
+    return {cut: canon for cut, canon in cuts.items() if canon is not None and cut not in _SUFFIX_LOOKUP}
+
+
+_FORM_CUTS = _form_cuts()
 
 
 @lru_cache(maxsize=200_000)
@@ -226,6 +241,12 @@ def split_legal_form(name: str) -> tuple[str, str | None]:
                 form, cut = canon, k
         if form is not None:
             tokens = tokens[: n - cut]
+    if form is None and n > 2:
+        for k in (3, 2):
+            canon = _FORM_CUTS.get(_compact(tokens[n - k:])) if n - k >= 1 else None
+            if canon is not None:
+                form, tokens = canon, tokens[: n - k]
+                break
     if form is None and n > 1 and tokens[0] in _FORM_HEADS:
         head = ""
         for k in range(1, min(_MAX_FORM_TOKENS, n - 1) + 1):
