@@ -141,11 +141,11 @@ def test_normalize_country(raw: str | None, iso2: str) -> None:
 
 
 def test_vat_numbers_key_with_or_without_their_country_prefix() -> None:
-    assert tax_id_key("NL859012345B01", "NL") == tax_id_key("859012345B01", "NL") == "859012345B01"
-    assert tax_id_key("DE 123 456 789", "DE") == tax_id_key("DE123456789") == "123456789"
-    assert tax_id_key("EL094014201", "GR") == "094014201"
-    assert tax_id_key("NL859012345B01", "DE") == "NL859012345B01"  # another country: kept as written
-    assert tax_id_key("DEA010101AB1", "MX") == "DEA010101AB1"  # an RFC is never cut
+    assert tax_id_key("NL859012345B01", "NL") == tax_id_key("859012345B01", "NL") == "NL859012345B01"
+    assert tax_id_key("DE 123 456 789", "DE") == tax_id_key("123456789", "DE") == "DE123456789"
+    assert tax_id_key("094014201", "GR") == "EL094014201"
+    # without an EU country the number stays as written: a US EIN, or a country not known
+    assert tax_id_key("12-3456789", "US") == tax_id_key("123456789") == "123456789"
     assert tax_id_key("qfn-170312-ab1", "MX") == "QFN170312AB1"
 
 

@@ -310,22 +310,23 @@ def normalize_tax_id(value: str | None) -> str:
 
 
 # EU VAT numbers are written with and without their country prefix ("NL859012345B01" /
-# "859012345B01"); the bare number is the key. A prefix is kept when the record names another
-# country, and when no digit follows it (a Mexican RFC is three or four letters, then digits).
-_VAT_PREFIXES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT",
-    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB",
-})
+# "859012345B01"). The prefix is added, never removed: a bare "123456789" is a German VAT number
+# only in Germany (in the US it may be an EIN), and stays bare when the country is not known.
+_VAT_PREFIXES = {
+    "AT": "AT", "BE": "BE", "BG": "BG", "CY": "CY", "CZ": "CZ", "DE": "DE", "DK": "DK", "EE": "EE",
+    "ES": "ES", "FI": "FI", "FR": "FR", "GR": "EL", "HR": "HR", "HU": "HU", "IE": "IE", "IT": "IT",
+    "LT": "LT", "LU": "LU", "LV": "LV", "MT": "MT", "NL": "NL", "PL": "PL", "PT": "PT", "RO": "RO",
+    "SE": "SE", "SI": "SI", "SK": "SK",
+}
 
 
 def tax_id_key(value: str | None, country: str | None = None) -> str:
-    """The tax id two records must share to be one entity: ``normalize_tax_id`` without an EU VAT
-    country prefix that agrees with ``country`` (an ISO-2 code, or None when not known)."""
+    """The tax id two records must share to be one entity: ``normalize_tax_id``, with the VAT
+    prefix of an EU ``country`` (ISO-2) put before a bare number that starts with a digit."""
     norm = normalize_tax_id(value)
-    prefix = norm[:2]
-    if prefix in _VAT_PREFIXES and norm[2:3].isdigit() and (country is None or country == prefix or
-                                                            (prefix, country) == ("EL", "GR")):
-        return norm[2:]
+    prefix = _VAT_PREFIXES.get(country or "")
+    if prefix and norm[:1].isdigit():
+        return prefix + norm
     return norm
 
 
