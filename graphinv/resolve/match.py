@@ -17,12 +17,18 @@ How a decision is reached, in order:
 3. **Scoring.** Names are compared without their legal form, word by word: each word is aligned
    with its most similar counterpart (rapidfuzz OSA distance, so one-letter typos and swaps
    still align), and every word counts by its rarity (IDF over the distinct names of the case),
-   so dropping "Industrial" costs little and dropping "Fina" costs a lot. Address keys, dates,
-   countries and legal forms then raise or lower the score.
+   so dropping "Industrial" costs little and dropping "Fina" costs a lot. Numbers and roman
+   numerals must agree; words run together ("AGRO INSUMOS") are joined only where the other name
+   writes exactly that word; names in any script keep their letters, and an empty name matches
+   nothing. Address keys, dates, countries (as ISO-2) and legal forms then raise or lower the
+   score.
 4. **Decisions.** A record with no tax id attaches to the best-scoring entity above
    ``merge_at`` — unless a *different* entity (one it could not also join: another tax id)
    scores within ``margin`` of it; then it attaches to neither and both become possible matches.
-   Two registry records (or two persons) need a corroborating address or date on top of the name.
+   Two registry records (or two persons) need a corroborating address or date on top of the name;
+   two persons whose names differ by a letter (Mario / María) need the same birth date, and a
+   person who fits two people that are not one ("J. García López" at Juan's and Josefina's home)
+   joins neither. Free-text spellings are folded as one only with the same legal form.
 
 **Transitive safety.** The lead union-finds the merge pairs, so a pair is emitted only when our
 own union-find accepted it: merges are applied best first, and a merge is refused when the joined
