@@ -316,3 +316,17 @@ def test_ingest_links_a_shipment_by_tax_id_read_as_resolution_reads_it(tmp_path:
     ingest(case, [customs])
     graph = load_graph(case)  # not resolved: linked at ingest
     assert _importers(graph) == {"S1": "F1", "S2": "F1", "S3": "ANOTHER IMPORTER LTD"}
+
+
+def test_a_vat_number_with_and_without_its_country_prefix_is_one_firm(tmp_path: Path) -> None:
+    """The matcher reads '859012345B01' in the Netherlands as NL859012345B01; resolution must read
+    it so too, or it keeps apart what the matcher found to be one."""
+    header = ["id", "name", "tax_id", "jurisdiction"]
+    write_csv(tmp_path / "a" / "companies.csv", header, [["N1", "Polder Chemie B.V.", "NL859012345B01", "NL"]])
+    write_csv(tmp_path / "b" / "companies.csv", header, [["N9", "POLDER CHEMIE BV", "859012345B01", "Netherlands"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [tmp_path / "a", tmp_path / "b"])
+    report = resolve(case)
+    with CaseFile(case) as opened:
+        (firm,) = [n for n in opened.nodes() if n["kind"] == "Company"]
+    assert len(firm["merged_ids"]) == 2 and report.kept_apart == 0 and report.merged == {"same-tax-id": 1}

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from graphinv.exc import GraphinvError, RefError
 from graphinv.resolve.match import Candidate, Match, match
-from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_tax_id
+from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_country, tax_id_key
 from graphinv.store import CaseFile, Decision, Judgement
 from graphinv.store.casefile import record_rank
 from graphinv.store.refs import RefIndex
@@ -144,8 +144,10 @@ def _candidates(nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> lis
 
 
 def _tax_id(node: dict[str, Any]) -> str | None:
-    """The node's tax id as the matcher reads it; None for none or a placeholder ("-", "N/A")."""
-    tax = normalize_tax_id(str(node.get("tax_id") or ""))
+    """The node's tax id as the matcher reads it (an EU VAT number with its country's prefix);
+    None for none or a placeholder ("-", "N/A")."""
+    country = normalize_country(node.get("jurisdiction") or node.get("nationality"))
+    tax = tax_id_key(str(node.get("tax_id") or ""), country or None)
     return tax if tax and not is_placeholder_tax_id(tax) else None
 
 
