@@ -330,3 +330,24 @@ def test_a_vat_number_with_and_without_its_country_prefix_is_one_firm(tmp_path: 
     with CaseFile(case) as opened:
         (firm,) = [n for n in opened.nodes() if n["kind"] == "Company"]
     assert len(firm["merged_ids"]) == 2 and report.kept_apart == 0 and report.merged == {"same-tax-id": 1}
+
+
+HOME = "Calle Olmo 5, Col. Centro, 54000 Tlalnepantla"
+
+
+def test_two_records_a_family_link_joins_are_never_merged(tmp_path: Path) -> None:
+    """Spouses at one home, both written 'M. Ortega Ruiz' by a clerk: the family link says two people."""
+    folder = tmp_path / "fam"
+    write_csv(
+        folder / "persons.csv",
+        ["id", "name", "address"],
+        [["P1", "M. Ortega Ruiz", HOME], ["P2", "M. Ortega Ruiz", HOME]],
+    )
+    write_csv(folder / "family.csv", ["person_id", "relative_id", "relation"], [["P1", "P2", "spouse"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [folder])
+    resolve(case)
+    with CaseFile(case) as opened:
+        persons = [n for n in opened.nodes() if n["kind"] == "Person"]
+        spouses = [l for l in opened.links() if l["rel"] == "FAMILY"]
+    assert len(persons) == 2 and len(spouses) == 1

@@ -83,13 +83,18 @@ def read_judgements(path: str | os.PathLike[str]) -> list[Judgement]:
 
 
 class _Components:
-    """Union-find that refuses unions an analyst or the tax ids forbid."""
+    """Union-find that refuses unions an analyst, the tax ids or a family link forbid."""
 
-    def __init__(self, tax: dict[str, str], forbidden: set[tuple[str, str]]) -> None:
+    def __init__(
+        self, tax: dict[str, str], forbidden: set[tuple[str, str]], relatives: dict[str, set[str]] | None = None
+    ) -> None:
         self.parent: dict[str, str] = {}
         self.joined: set[str] = set()
         self.tax: dict[str, set[str]] = {i: {t} for i, t in tax.items()}
         self.forbidden = forbidden
+        #: Records a FAMILY link joins: two people by the sources' own word, never one.
+        self.relatives = relatives or {}
+        self.members: dict[str, list[str]] = {}
 
     def find(self, x: str) -> str:
         parent = self.parent
@@ -111,12 +116,21 @@ class _Components:
         ta, tb = self.tax.get(ra, set()), self.tax.get(rb, set())
         if ta and tb and ta != tb and not judged:
             return f"would join different tax ids ({', '.join(sorted(ta | tb))})"
+        ma, mb = self.members.get(ra, [ra]), self.members.get(rb, [rb])
+        if self.relatives and not judged:
+            small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
+            if any(self.find(y) == other for x in small for y in self.relatives.get(x, ())):
+                return "a family link between them says they are two people"
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.joined.update((a, b))
         self.tax[ra] = ta | tb
         self.tax.pop(rb, None)
+        big, small = (ma, mb) if len(ma) >= len(mb) else (mb, ma)
+        big.extend(small)  # the smaller list into the larger: each id moves O(log n) times
+        self.members[ra] = big
+        self.members.pop(rb, None)
         return None
 
 
@@ -261,7 +275,12 @@ def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] 
         merges, possible = match(_candidates([n for n in nodes if n["id"] not in anchored], links))
         merges = merges + list(anchored.values()) + _address_matches(nodes)
         forbidden = {tuple(sorted((a, b))) for a, b, j in judged if not j.same}
-        components = _Components(tax, forbidden)  # type: ignore[arg-type]
+        relatives: dict[str, set[str]] = {}
+        for link in links:
+            if link["rel"] == "FAMILY" and link["source"] != link["target"]:
+                relatives.setdefault(link["source"], set()).add(link["target"])
+                relatives.setdefault(link["target"], set()).add(link["source"])
+        components = _Components(tax, forbidden, relatives)  # type: ignore[arg-type]
         decisions: list[Decision] = []
         merged: Counter[str] = Counter()
         kept_apart = 0
