@@ -583,3 +583,12 @@ def test_icij_power_players_variants() -> None:
                 ("457744", "457745")]
     for a, b in must_not:
         assert not any(a in cl and b in cl for cl in got), (a, b)
+
+
+def test_spellings_typed_twice_with_and_without_a_legal_form_are_folded_without_error() -> None:
+    """Two bare 'ACME TRADING' and two 'ACME TRADING INC': the same-spelling groups are sorted, and a
+    missing legal form must sort beside a present one (a 1M run crashed on it)."""
+    names = (("a", "ACME TRADING"), ("b", "ACME TRADING"), ("c", "ACME TRADING INC"), ("d", "ACME TRADING INC"))
+    found = match([Candidate(i, "Company", name, registered=False) for i, name in names])
+    spelled = {(m.a, m.b) for m in found[0] if m.rule == "same-spelling"}
+    assert spelled == {("a", "b"), ("c", "d")}

@@ -786,7 +786,7 @@ def _match(
     spelled: dict[tuple, list[int]] = defaultdict(list)
     for i in free_text:
         if ent.find(i) == i and not ent.tax[i] and not ent.reg[i] and names[rec_name[i]].tokens:
-            spelled[(rec_name[i], countries[recs[i].country][0], rec_form[i])].append(i)
+            spelled[(rec_name[i], countries[recs[i].country][0], rec_form[i] or "")].append(i)
     for key in sorted(key for key, members in spelled.items() if len(members) > 1):
         members = spelled[key]
         for other in members[1:]:
