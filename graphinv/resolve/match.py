@@ -308,8 +308,13 @@ def _name_score(a: _Name, b: _Name) -> tuple[float, str, bool]:
 
 def _join_runs(name: _Name, other: tuple[str, ...]) -> _Name | None:
     """``name`` with each run of two or three words that ``other`` writes as one word joined."""
-    wanted = {t for t in other if len(t) > 3}.difference(name.tokens)
-    if not wanted or len(name.tokens) < 2:
+    if len(name.tokens) < 2:
+        return None
+    # A joined run spells one of the other's words: only such a word, found in this name's letters
+    # run together, can be one (a substring test in C rules out nearly every pair at once).
+    spaceless = name.spaceless
+    wanted = {t for t in other if len(t) > 3 and t in spaceless}.difference(name.tokens)
+    if not wanted:
         return None
     tokens, weights = name.tokens, name.weights
     out: list[str] = []
