@@ -6,8 +6,8 @@
 //   (a formation agent's office, a nominee), is never walked through unless it is a start.
 //   Splitting the members into connected groups is graphinv query cluster's job.
 // param: around ref[] = []  Start from these entities (ids, bundle ids, tax ids or names; empty: every flagged firm).
-// param: hops integer = 2  Links to walk from the start (0 to 3).
-// param: max_degree integer = 12  Nodes linked to more firms and persons than this are hubs (0: no hubs).
+// param: hops integer(0..3) = 2  Links to walk from the start (0 to 3).
+// param: max_degree integer(0..) = 12  Nodes linked to more firms and persons than this are hubs (0: no hubs).
 // returns: entity, hops, seed, hub, degree, links
 // mode: read
 OPTIONAL MATCH (given:Company|Person|Address|Account|Shipment)

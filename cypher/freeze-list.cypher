@@ -6,10 +6,10 @@
 //   added (unless spouses is false) and, with officers, the current officers of every firm on
 //   the list. Owners whose share is unknown are left out (a freeze order needs a known stake).
 // param: around ref(Company,Person)[] = []  Start from these firms or persons (empty: every flagged firm).
-// param: min_share float = 25  Smallest effective share (0-100) that puts an owner on the list.
+// param: min_share float(0..100) = 25  Smallest effective share (0-100) that puts an owner on the list.
 // param: spouses boolean = true  Add the spouses of the persons on the list.
 // param: officers boolean = false  Add the current officers of every firm on the list.
-// param: as_of date = null  The day ownership and offices must hold on (null: today).
+// param: as_of date(day) = null  The day ownership and offices must hold on (null: today).
 // returns: entity, role, reasons, accounts
 // mode: read
 OPTIONAL MATCH (given:Company|Person)

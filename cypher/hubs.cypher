@@ -2,7 +2,7 @@
 // description: Addresses, officers and owners linked to many firms: formation agents' virtual
 //   offices, nominee directors, holding vehicles. Each with how it links (address, officer or
 //   owner), how many firms, how many of them flagged, and the first 20 firms by name.
-// param: min_firms integer = 10  Least number of firms linked.
+// param: min_firms integer(1..) = 10  Least number of firms linked.
 // returns: hub, as, firms, flagged, sample, degree
 // mode: read
 MATCH (c:Company)-[:HAS_ADDRESS]->(h:Address)

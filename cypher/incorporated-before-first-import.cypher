@@ -2,7 +2,7 @@
 // description: Firms incorporated shortly before their first import of a watched precursor: a
 //   shell set up to import. Each with its incorporation date, the first such shipment, the
 //   chemical, the days between, and the IMPORTED link with its customs row.
-// param: max_days integer = 730  Most days between incorporation and the first import.
+// param: max_days integer(0..) = 730  Most days between incorporation and the first import.
 // param: chemicals chemical[] = ["1-boc-4-piperidone", "4-anilinopiperidine", "4-piperidone",
 //   "N-phenethyl-4-piperidone", "norfentanyl", "propionyl chloride", "propionic anhydride",
 //   "phenyl-2-propanone", "ephedrine", "pseudoephedrine", "methylamine"]  The precursors that count.

@@ -5,7 +5,7 @@
 //   precursor lexicon's name, which graphinv finds for any synonym, short form or CAS number).
 // param: chemical chemical  The chemical (graphinv turns a synonym, short form or CAS number into its canonical name).
 // param: since date  First import on or after this day makes a firm new.
-// param: until date = null  Ignore shipments after this day (null: none ignored).
+// param: until date(end) = null  Ignore shipments after this day (null: none ignored).
 // param: established boolean = false  Also list the firms that imported it before since (new = false), after the new ones.
 // returns: company, chemical, first_import, first_shipment, last_import, shipments, quantity_kg, years, exporters, new, links
 // mode: read

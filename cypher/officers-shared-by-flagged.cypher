@@ -2,8 +2,8 @@
 // description: Persons or firms who are current officers of several flagged firms (a nominee
 //   director, a shared administrator), with the flagged firms, how many firms they serve in all,
 //   and the OFFICER_OF links with their sources.
-// param: min_firms integer = 2  Least number of flagged firms served.
-// param: as_of date = null  The day offices must hold on (null: today).
+// param: min_firms integer(1..) = 2  Least number of flagged firms served.
+// param: as_of date(day) = null  The day offices must hold on (null: today).
 // returns: officer, flagged_firms, count, all_firms, links
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day

@@ -6,9 +6,9 @@
 //   persons, counting a shipment's parties as linked); uncertain matches are never walked.
 // param: source ref(Company,Person)  One end (an id, a bundle id, a tax id or a name).
 // param: target ref(Company,Person)  The other end.
-// param: max_hops integer = 6  Longest connection to look for (at most 6).
-// param: max_degree integer = 12  Nodes linked to more firms and persons than this are not walked through (0: no hubs).
-// param: limit integer = 10  Most connections to return.
+// param: max_hops integer(1..6) = 6  Longest connection to look for (at most 6).
+// param: max_degree integer(0..) = 12  Nodes linked to more firms and persons than this are not walked through (0: no hubs).
+// param: limit integer(1..) = 10  Most connections to return.
 // returns: length, entities, links, total
 // mode: read
 MATCH (a:Company|Person {id: $source}), (b:Company|Person {id: $target})

@@ -4,7 +4,7 @@
 //   relation (what the relative is to the owner), the flagged firms owned and the FAMILY and
 //   OWNS links with their sources.
 // param: relations string[] = ["spouse", "parent", "child", "sibling", "other"]  Which FAMILY relations count.
-// param: as_of date = null  The day ownership must hold on (null: today).
+// param: as_of date(day) = null  The day ownership must hold on (null: today).
 // returns: relative, relation, owner, firms, links
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day

@@ -6,11 +6,11 @@
 //   spouses) weighed against legitimacy (age, staff, a long history of importing the chemical).
 //   Only firms tied to that evidence are scored, and only those with a risk signal beyond age
 //   and size are listed. Each signal is listed with its weight (the weights of graphinv.query.risk).
-// param: top integer = 0  Keep the N highest scores (0: all).
-// param: as_of date = null  The reference day (null: the latest shipment date in the graph, else today).
+// param: top integer(0..) = 0  Keep the N highest scores (0: all).
+// param: as_of date(day) = null  The reference day (null: the latest shipment date in the graph, else today).
 // param: since date = null  A first import on or after this day is new (null: 2 or more years after the chemical's first import in the graph).
-// param: max_degree integer = 12  An address with more holders than this is a mass-registration office (0: none is).
-// param: nominee_min_firms integer = 5  An officer of this many firms or more is nominee-like.
+// param: max_degree integer(0..) = 12  An address with more holders than this is a mass-registration office (0: none is).
+// param: nominee_min_firms integer(1..) = 5  An officer of this many firms or more is nominee-like.
 // param: watched chemical[] = ["1-boc-4-anilinopiperidine", "1-boc-4-piperidone", "4-anilino-N-phenethylpiperidine",
 //   "4-anilinopiperidine", "4-piperidone", "BMK glycidic acid", "N-phenethyl-4-piperidone", "alpha-phenylacetoacetamide",
 //   "alpha-phenylacetoacetonitrile", "aniline", "ephedrine", "hydriodic acid", "methyl alpha-phenylacetoacetate",

@@ -4,7 +4,7 @@
 //   agent's virtual office) is a hub: listed after the leads, with hub = true, naming only the
 //   flagged ones (count says how many give it).
 // param: flagged boolean = false  Only addresses where at least one of them is flagged.
-// param: max_degree integer = 12  More firms and persons than this make the address a hub (0: no hubs).
+// param: max_degree integer(0..) = 12  More firms and persons than this make the address a hub (0: no hubs).
 // returns: address, address_ids, count, entities, flagged, hub, links
 // mode: read
 MATCH (a:Address)<-[r:HAS_ADDRESS]-(e)

@@ -5,8 +5,8 @@
 //   naming only its flagged firms (count says how many it holds).
 // param: flagged boolean = false  Only owners with at least one flagged firm among theirs.
 // param: officers boolean = false  Also officers of two or more firms.
-// param: as_of date = null  The day ownership and offices must hold on (null: today).
-// param: max_degree integer = 12  More firms than this make the owner a hub (0: no hubs).
+// param: as_of date(day) = null  The day ownership and offices must hold on (null: today).
+// param: max_degree integer(0..) = 12  More firms than this make the owner a hub (0: no hubs).
 // returns: owner, rel, count, companies, flagged, hub, links
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day

@@ -9,8 +9,8 @@
 //   link stated for several periods is read with the values of its latest period (graphinv.query.ubo
 //   reads the period in force on as_of).
 // param: firm ref(Company)  The firm (an id, a bundle id, a tax id or a name).
-// param: threshold float = 0  Smallest effective share to list, 0-100 (an unknown share is kept while it could reach it).
-// param: as_of date = null  The day ownership must hold on (null: today).
+// param: threshold float(0..100) = 0  Smallest effective share to list, 0-100 (an unknown share is kept while it could reach it).
+// param: as_of date(day) = null  The day ownership must hold on (null: today).
 // param: intermediate boolean = false  Also list the firms on the chains.
 // returns: owner, effective_pct, max_pct, share_known, direct_pct, ultimate, paths, links
 // mode: read

@@ -14,7 +14,9 @@ checked against the header before anything connects; REF parameters are looked u
 
 from __future__ import annotations
 
+import calendar
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -54,10 +56,15 @@ class PlaybookError(GraphinvError):
     """A playbook cannot be used as asked: no such name, a bad header, wrong parameters, a write refused."""
 
 
-#: Base parameter types; ``ref`` may name the kinds it accepts (``ref(Company)``); any type may be
-#: a list (``string[]``).
+#: Base parameter types; any type may be a list (``string[]``). In brackets: ``ref`` the kinds it
+#: accepts (``ref(Company)``); ``integer`` and ``float`` a range (``integer(0..3)``, ``float(0..100)``,
+#: ``integer(1..)``); ``date`` how a vague date given (``2019``, ``2019-05``) is read: its first
+#: day (plain ``date``), its last (``date(end)``, for an "until"), or refused (``date(day)``, for an
+#: "as of", where which day is meant changes who owns what).
 TYPES = ("string", "integer", "float", "boolean", "date", "chemical", "ref")
-_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<kinds>[A-Za-z, ]+)\))?(?P<list>\[\])?$")
+_TYPE = re.compile(r"^(?P<base>[a-z]+)(?:\((?P<arg>[^()]+)\))?(?P<list>\[\])?$")
+_RANGE = re.compile(r"^(?P<low>-?\d+(?:\.\d+)?)?\.\.(?P<high>-?\d+(?:\.\d+)?)?$")
+_DATE_RULES = ("day", "end")
 _FIELD = re.compile(r"^//\s?(?P<key>[a-z]+):\s*(?P<value>.*)$")
 _CONT = re.compile(r"^//\s{2,}(?P<value>\S.*)$")
 _PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>\S+)(?:\s*=\s*(?P<default>(?:\"[^\"]*\"|\[[^\]]*\]|\S+)))?(?:\s+(?P<help>.*))?$")
@@ -86,11 +93,25 @@ class Param:
         return self.type.endswith("[]")
 
     @property
-    def kinds(self) -> tuple[str, ...]:
+    def arg(self) -> str:
         match = _TYPE.match(self.type)
-        if not match or not match["kinds"]:
+        return (match["arg"] or "").strip() if match else ""
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The node kinds a ``ref`` accepts (none named: any)."""
+        if self.base != "ref":
             return ()
-        return tuple(k.strip() for k in match["kinds"].split(",") if k.strip())
+        return tuple(k.strip() for k in self.arg.split(",") if k.strip())
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The smallest and largest value a number may take (None: no bound)."""
+        match = _RANGE.match(self.arg) if self.base in ("integer", "float") else None
+        if match is None:
+            return None, None
+        low, high = match["low"], match["high"]
+        return (None if low is None else float(low)), (None if high is None else float(high))
 
     def describe(self) -> str:
         default = "required" if self.required else f"default {json.dumps(self.default, ensure_ascii=False)}"
@@ -247,9 +268,15 @@ def parse_playbook(path: str | os.PathLike[str], *, builtin: bool = False) -> Pl
             raise PlaybookError(f"{where}: cannot read parameter {spec!r} (expected: NAME TYPE [= DEFAULT] description)")
         param_type = match["type"]
         type_match = _TYPE.match(param_type)
-        if not type_match or type_match["base"] not in TYPES or (type_match["kinds"] and type_match["base"] != "ref"):
-            raise PlaybookError(f"{where}: parameter {match['name']!r} has unknown type {param_type!r} (types: {', '.join(TYPES)}, ref(Kind,...), and TYPE[] lists)")
-        unknown_kinds = [k for k in (type_match["kinds"] or "").split(",") if k.strip() and k.strip() not in NODE_KINDS]
+        if not type_match or type_match["base"] not in TYPES or not _arg_fits(type_match["base"], type_match["arg"]):
+            raise PlaybookError(
+                f"{where}: parameter {match['name']!r} has unknown type {param_type!r} (types: {', '.join(TYPES)}, "
+                "ref(Kind,...), integer(LOW..HIGH), float(LOW..HIGH), date(day), date(end), and TYPE[] lists)"
+            )
+        unknown_kinds = [
+            k for k in (type_match["arg"] or "").split(",")
+            if type_match["base"] == "ref" and k.strip() and k.strip() not in NODE_KINDS
+        ]
         if unknown_kinds:
             raise PlaybookError(f"{where}: parameter {match['name']!r} names unknown kinds {unknown_kinds!r} (kinds: {', '.join(NODE_KINDS)})")
         required = match["default"] is None
@@ -308,6 +335,24 @@ _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
+def _arg_fits(base: str, arg: str | None) -> bool:
+    """Whether a type's bracket suits its base: kinds for ``ref``, a range for numbers, a rule for dates."""
+    if arg is None:
+        return True
+    if base == "ref":
+        return True  # the kinds are checked against NODE_KINDS next
+    if base in ("integer", "float"):
+        return _RANGE.match(arg.strip()) is not None
+    return base == "date" and arg.strip() in _DATE_RULES
+
+
+def _in_bounds(param: Param, value: float, label: str) -> None:
+    low, high = param.bounds
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"from {low:g}" if high is None else f"up to {high:g}" if low is None else f"from {low:g} to {high:g}"
+        raise PlaybookError(f"{label} must be {span}, got {value:g}")
+
+
 def _one(param: Param, value: Any, where: str) -> Any:
     base = param.base
     label = f"{where}parameter {param.name!r} ({param.type})"
@@ -319,20 +364,27 @@ def _one(param: Param, value: Any, where: str) -> Any:
         if isinstance(value, bool):
             raise PlaybookError(f"{label} needs a whole number, got {value!r}")
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise PlaybookError(f"{label} needs a whole number, got {value!r}") from None
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise PlaybookError(f"{label} needs a whole number, got {value!r}") from None
+        _in_bounds(param, number, label)
+        return number
     if base == "float":
         if isinstance(value, bool):
             raise PlaybookError(f"{label} needs a number, got {value!r}")
         try:
-            return float(value)
+            real = float(value)
         except (TypeError, ValueError):
             raise PlaybookError(f"{label} needs a number, got {value!r}") from None
+        if not math.isfinite(real):
+            raise PlaybookError(f"{label} needs a finite number, got {value!r}")
+        _in_bounds(param, real, label)
+        return real
     if base == "boolean":
         if isinstance(value, bool):
             return value
@@ -344,9 +396,17 @@ def _one(param: Param, value: Any, where: str) -> Any:
         raise PlaybookError(f"{label} needs true or false, got {value!r}")
     if base == "date":
         try:
-            return check_date(str(value).strip())
+            text = check_date(str(value).strip())
         except ValueError as exc:
             raise PlaybookError(f"{label} needs a date as YYYY-MM-DD: {exc}") from None
+        if len(text) == 10:
+            return text
+        if param.arg == "day":
+            raise PlaybookError(f"{label} needs a day (YYYY-MM-DD), got {text!r}: which of its days is meant changes the answer")
+        if param.arg == "end":  # the whole period: through its last day
+            year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
+            return f"{text[:4]}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+        return text + ("-01-01" if len(text) == 4 else "-01")
     raise PlaybookError(f"{label}: unknown type")
 
 

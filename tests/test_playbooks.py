@@ -105,16 +105,16 @@ def test_the_lint_schema_is_the_model() -> None:
 
 def test_parameters_are_checked_before_anything_runs(tmp_path: Path) -> None:
     ubo = get_playbook("ubo")
-    expected = "expected: firm (ref(Company), required), threshold (float, default 0)"
+    expected = "expected: firm (ref(Company), required), threshold (float(0..100), default 0)"
     with pytest.raises(PlaybookError, match=r"needs parameter 'firm'") as missing:
         # No case file exists: the check comes first, so no case, engine or server is touched.
         run_playbook("ubo", {}, case=tmp_path / "nowhere.graphinv")
     assert expected in str(missing.value)
     with pytest.raises(PlaybookError, match=r"has no parameter 'treshold'.*expected: firm"):
         check_params(ubo, {"firm": "C037", "treshold": "25"})
-    with pytest.raises(PlaybookError, match=r"parameter 'threshold' \(float\) needs a number, got 'lots'"):
+    with pytest.raises(PlaybookError, match=r"parameter 'threshold' \(float\(0\.\.100\)\) needs a number, got 'lots'"):
         check_params(ubo, {"firm": "C037", "threshold": "lots"})
-    with pytest.raises(PlaybookError, match=r"'as_of' \(date\) needs a date as YYYY-MM-DD"):
+    with pytest.raises(PlaybookError, match=r"'as_of' \(date\(day\)\) needs a date as YYYY-MM-DD"):
         check_params(ubo, {"firm": "C037", "as_of": "2021-02-30"})
     assert check_params(ubo, {"firm": "C037", "threshold": "25"}) == {
         "firm": "C037", "threshold": 25.0, "as_of": None, "intermediate": False,
@@ -252,3 +252,23 @@ def test_a_table_shows_a_link_by_its_type_and_rows_and_csv_keeps_it_whole(playbo
     assert "OWNS" in table.output and '"rel"' not in table.output and '"source"' not in table.output
     whole = runner.invoke(app, [*args, "--format", "csv"])
     assert '""rel"": ""OWNS""' in whole.output
+
+
+def test_declared_ranges_and_date_rules_are_checked_before_anything_runs() -> None:
+    from graphinv.playbooks import check_params
+
+    for name, params, message in (
+        ("cluster", {"around": ["C1"], "hops": 4}, "'hops' (integer(0..3)) must be from 0 to 3, got 4"),
+        ("cluster", {"around": ["C1"], "hops": -1}, "must be from 0 to 3, got -1"),
+        ("path", {"source": "A", "target": "B", "limit": 0}, "'limit' (integer(1..)) must be from 1, got 0"),
+        ("path", {"source": "A", "target": "B", "max_hops": 0}, "must be from 1 to 6, got 0"),
+        ("risk", {"top": -1}, "'top' (integer(0..)) must be from 0, got -1"),
+        ("ubo", {"firm": "C1", "threshold": -5}, "must be from 0 to 100, got -5"),
+        ("freeze-list", {"min_share": 150}, "must be from 0 to 100, got 150"),
+        ("ubo", {"firm": "C1", "as_of": "2019"}, "needs a day (YYYY-MM-DD), got '2019'"),
+    ):
+        with pytest.raises(PlaybookError, match=re.escape(message)):
+            check_params(get_playbook(name), params)
+    window = check_params(get_playbook("new-importers"), {"chemical": "4-P", "since": "2019", "until": "2020-02"})
+    assert (window["since"], window["until"]) == ("2019-01-01", "2020-02-29")
+    assert check_params(get_playbook("ubo"), {"firm": "C1", "as_of": "2021-06-30"})["as_of"] == "2021-06-30"
