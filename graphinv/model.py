@@ -162,7 +162,7 @@ NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(
 #: name is kept under ``raw_<name>``, so it neither clashes with nor passes for one of them.
 RESERVED_PROPERTIES = frozenset(
     "id kind name flagged flags sources rel source target type".split()
-    + "bundle_id aliases flag_reasons merged_ids registered party_degree".split()
+    + "bundle_id aliases flag_reasons merged_ids registered party_degree periods".split()
 )
 
 

@@ -259,10 +259,10 @@ def test_a_column_named_like_a_property_the_graph_writes_is_kept_apart(tmp_path:
     """A registry's own ``bundle_id`` or ``aliases`` column neither crashes the mapper nor is
     overwritten by (or passes for) what ingest and the case file write under that name."""
     folder = tmp_path / "b"
-    columns = ["bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree"]
-    values = ["zz", "AKA Alpha", "my note", "C7", "false", "3"]
+    columns = ["bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree", "periods"]
+    values = ["zz", "AKA Alpha", "my note", "C7", "false", "3", "2019-2021"]
     write_csv(
-        folder / "companies.csv", ["id", "name", *columns], [["C1", "Alfa", *values], ["C1", "Alfa SA", *[""] * 6]]
+        folder / "companies.csv", ["id", "name", *columns], [["C1", "Alfa", *values], ["C1", "Alfa SA", *[""] * 7]]
     )
     write_csv(folder / "persons.csv", ["id", "name", "bundle_id"], [["P1", "Ana", "x1"]])
     write_csv(folder / "accounts.csv", ["id", "holder_id", "bundle_id"], [["A1", "C1", "x2"]])
@@ -635,3 +635,16 @@ def test_a_flag_by_tax_id_names_every_record_of_that_tax_id_in_either_order(tmp_
         # Read after both records, the list names both; read before the importers list, the registry's.
         assert records == {"C11": True, "I7": order[0] is importers}
         assert ingest(case, [registry, importers]).changed is False
+
+
+def test_a_flag_row_naming_two_records_resolution_merges_is_cited_once(tmp_path: Path) -> None:
+    registry, importers = tmp_path / "registro", tmp_path / "importadores"
+    write_csv(registry / "companies.csv", ["id", "name", "tax_id"], [["C11", "Iópolis SA de CV", "IOP180911BB2"]])
+    write_csv(importers / "companies.csv", ["id", "name", "tax_id"], [["I7", "IOPOLIS SA DE CV", "IOP180911BB2"]])
+    write_csv(registry / "flags.csv", ["entity_ref", "list"], [["IOP180911BB2", "DEA-2021"]])
+    case = tmp_path / "case.graphinv"
+    ingest(case, [importers, registry])
+    resolve(case)
+    with CaseFile(case) as opened:
+        (firm,) = [n for n in opened.nodes() if n["kind"] == "Company"]
+    assert firm["flag_reasons"] == ["DEA-2021 [registro:flags.csv:2]"]

@@ -12,7 +12,7 @@ import pytest
 from conftest import write_csv
 
 from graphinv import CaseFile, ingest, load_graph
-from graphinv.query import freeze_list, ubo
+from graphinv.query import freeze_list, shared_owners, ubo
 
 
 @pytest.fixture
@@ -85,3 +85,48 @@ def test_the_same_period_stated_twice_is_one_period(tmp_path: Path) -> None:
     assert [p["source"] for p in owns["periods"]] == ["twice:ownership.csv:4", "twice:ownership.csv:2"]
     assert owns["sources"] == ["twice:ownership.csv:2", "twice:ownership.csv:3", "twice:ownership.csv:4"]
     assert owns["share_pct"] == 40.0
+
+
+def test_a_gap_between_periods_is_no_holding_and_every_answer_reads_the_period_of_its_day(tmp_path: Path) -> None:
+    """P1 held 30% of C1 in 2015-2017 and 60% from 2018; P2 was its director in 2015 and its
+    president from 2018. In 2017 neither held anything there; in 2016 P1 held 30%."""
+    folder = tmp_path / "gap"
+    write_csv(folder / "companies.csv", ["id", "name"], [["C1", "Alpha Holdings SA"], ["C2", "Beta Trading SA"]])
+    write_csv(folder / "persons.csv", ["id", "name"], [["P1", "Juan Perez Lopez"], ["P2", "Maria Gomez Ruiz"]])
+    write_csv(
+        folder / "ownership.csv",
+        ["owner_id", "company_id", "share_pct", "start_date", "end_date"],
+        [
+            ["P1", "C1", "30", "2015-01-01", "2017-01-01"],
+            ["P1", "C1", "60", "2018-01-01", ""],
+            ["P1", "C2", "50", "", ""],
+        ],
+    )
+    write_csv(
+        folder / "officers.csv",
+        ["person_id", "company_id", "role", "start_date", "end_date"],
+        [
+            ["P2", "C1", "director", "2015-01-01", "2016-01-01"],
+            ["P2", "C1", "president", "2018-01-01", ""],
+            ["P2", "C2", "director", "", ""],
+        ],
+    )
+    write_csv(folder / "flags.csv", ["entity_ref", "list"], [["C1", "DEA"]])
+    path = tmp_path / "case.graphinv"
+    ingest(path, [folder])
+    graph = load_graph(path)
+    assert not ubo(graph, "C1", as_of="2017-06-01").rows
+    assert not ubo(graph, "C1", as_of="2017-01-01").rows  # the end day is not in force
+    assert [r.effective_pct for r in ubo(graph, "C1", as_of="2016-06-01").rows] == [30.0]
+    in_gap = {r.entity.bundle_id for r in freeze_list(graph, around=["C1"], officers=True, as_of="2017-06-01").rows}
+    assert in_gap == {"C1"}
+    for day, shown, row in (
+        ("2016-06-01", "owns 30%", "gap:ownership.csv:2"),
+        ("2021-01-01", "owns 60%", "gap:ownership.csv:3"),
+    ):
+        (owner,) = [r for r in shared_owners(graph, as_of=day).rows if r.owner.bundle_id == "P1"]
+        (link,) = [l for l in owner.links if "Alpha Holdings" in l.text]
+        assert shown in link.text and link.sources == (row,)
+    assert not [
+        r for r in shared_owners(graph, officers=True, as_of="2017-06-01").rows if r.owner.bundle_id in ("P1", "P2")
+    ]

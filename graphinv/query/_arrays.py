@@ -61,6 +61,9 @@ class GraphArrays:
     incorporated: np.ndarray  # float64 per node: day ordinal of incorporation_date (NaN if none)
     employees: np.ndarray  # float64 per node: employees when a number (NaN otherwise)
     by_rel: dict[str, np.ndarray]  # the links of each type (positions into src/dst/rel)
+    # Links stated for several periods: position -> each period's (start, end) ('' if none); their
+    # start/end above span all of them, gaps included, so is_current_links reads these apart.
+    periods: dict[int, tuple[tuple[bytes, bytes], ...]]
 
     def links_of(self, rel: str) -> np.ndarray:
         return self.by_rel.get(rel, np.zeros(0, dtype=np.int64))
@@ -136,6 +139,7 @@ def _build(graph: nx.MultiDiGraph) -> GraphArrays:
     start: list[str] = []
     end: list[str] = []
     spouse: list[int] = []
+    periods: dict[int, tuple[tuple[bytes, bytes], ...]] = {}
     src_append, dst_append, rel_append = src.append, dst.append, rel.append
     start_append, end_append = start.append, end.append
     for u, nbrs in succ.items():
@@ -152,6 +156,11 @@ def _build(graph: nx.MultiDiGraph) -> GraphArrays:
                 if r in _DATED:
                     start_append(str(attrs.get("start_date") or ""))
                     end_append(str(attrs.get("end_date") or ""))
+                    stated = attrs.get("periods")
+                    if stated:
+                        periods[len(src) - 1] = tuple(
+                            (str(p.get("start_date") or "").encode(), str(p.get("end_date") or "").encode()) for p in stated
+                        )
                 else:
                     start_append("")
                     end_append("")
@@ -198,6 +207,7 @@ def _build(graph: nx.MultiDiGraph) -> GraphArrays:
         incorporated=incorporated,
         employees=employees,
         by_rel={r: np.flatnonzero(rel_a == code) for r, code in rels.items()},
+        periods=periods,
     )
     arrays.party_degree = _party_degree(arrays)
     return arrays
@@ -282,14 +292,19 @@ def _party_degree(arr: GraphArrays) -> np.ndarray:
 
 
 def is_current_links(arr: GraphArrays, links: np.ndarray, day: str) -> np.ndarray:
-    """is_current() of each link on ``day``: started, and not yet ended."""
+    """is_current() of each link on ``day``: started, and not yet ended (a link stated for several
+    periods: one of them)."""
     d = day.encode("utf-8")
     start, end = arr.start[links], arr.end[links]
-    return ~(start > d) & ((end == b"") | (end > d))
+    current = ~(start > d) & ((end == b"") | (end > d))
+    if arr.periods:
+        for at in np.flatnonzero(np.isin(links, np.fromiter(arr.periods, dtype=np.int64))).tolist():
+            current[at] = any(not (s > d) and (not e or e > d) for s, e in arr.periods[int(links[at])])
+    return current
 
 
 # The version in the name makes a graph cached with an older layout rebuild its arrays.
-_NAME = "query.arrays/3"
+_NAME = "query.arrays/4"
 register_index(_NAME, _build)
 
 

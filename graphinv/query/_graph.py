@@ -206,7 +206,7 @@ def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
     if not periods:
         return attrs
     begun = [p for p in periods if not p.get("start_date") or day_key(p["start_date"]) <= as_of] or periods[:1]
-    chosen = next((p for p in reversed(begun) if is_current(p, as_of)), begun[-1])
+    chosen = next((p for p in reversed(begun) if _holds(p, as_of)), begun[-1])
     view = {k: v for k, v in attrs.items() if k not in PERIOD_PROPERTIES and k != "periods"}
     view.update({k: v for k, v in chosen.items() if k != "source"})
     view["sources"] = [chosen["source"]]
@@ -215,8 +215,16 @@ def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
 
 def is_current(attrs: dict[str, Any], as_of: str) -> bool:
     """Whether a dated link (ownership, office) holds on ``as_of`` (a day): started, and not yet
-    ended. A vague start or end compares as its first day (``day_key``): against a full day the
-    plain text comparison gives the same answer, so it is read as it is."""
+    ended; a link stated for several periods, if one of them does. A vague start or end compares
+    as its first day (``day_key``): against a full day the plain text comparison gives the same
+    answer, so it is read as it is."""
+    periods = attrs.get("periods")
+    if periods:  # stated for several periods: in force if one of them is (not in a gap between)
+        return any(_holds(p, as_of) for p in periods)
+    return _holds(attrs, as_of)
+
+
+def _holds(attrs: dict[str, Any], as_of: str) -> bool:
     start = attrs.get("start_date")
     if start and start > as_of:
         return False

@@ -19,6 +19,7 @@ from graphinv.query._graph import (
     evidence,
     hub_note,
     investigation,
+    in_force,
     is_current,
     link_order,
     nodes_of_kind,
@@ -114,7 +115,7 @@ def shared_owners(
     if limit is not None and len(found) > limit:
         notes.append(f"{len(found):,} shared owners; the first {limit:,} are shown")
     rows = [
-        _row(graph, entity, owner, rel, -count, hub, firms, aliases)
+        _row(graph, entity, owner, rel, -count, hub, firms, aliases, day)
         for (hub, count, _, _, _, owner), rel, firms in found[:limit]
     ]
     return SharedOwners(rows=tuple(rows), hubs=tuple(hubs), notes=tuple(notes), total=len(found))
@@ -143,7 +144,7 @@ def _head(
     for rel, at in chosen:
         owner, count = arr.ids[at], int(holdings[rel].firms[at])
         hub = max_degree is not None and count > max_degree
-        rows.append(_row(graph, entity, owner, rel, count, hub, held[rel][owner], {}))
+        rows.append(_row(graph, entity, owner, rel, count, hub, held[rel][owner], {}, day))
     hubs = [Hub(entity=entity(owner), degree=count) for owner, count in hub_degrees]
     notes = [hub_note(len(hubs), max_degree, "firms")] if hubs else []
     if total > limit:
@@ -160,9 +161,10 @@ def _row(
     hub: bool,
     firms: dict[str, list[dict[str, Any]]],
     aliases: dict[str, str],
+    day: str,
 ) -> SharedOwner:
     companies = sorted(map(entity, firms), key=_by_name)
-    links = [l for f in firms.values() for l in f]
+    links = [in_force(l, day) for f in firms.values() for l in f]  # a share or role as it stood on ``day``
     if aliases:
         links += _same_as_links(graph, owner, aliases)
     links.sort(key=link_order)

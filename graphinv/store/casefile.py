@@ -472,7 +472,10 @@ class CaseFile:
         for entity_id, name, reason, date, source_id, line in rows:
             ref = f"{prefixes[source_id]}:{line}"
             detail = " ".join(part for part in (name, date and f"({date})", reason and f"- {reason}") if part)
-            out.setdefault(alias.get(entity_id, entity_id), []).append((name, f"{detail} [{ref}]"))
+            entries = out.setdefault(alias.get(entity_id, entity_id), [])
+            entry = (name, f"{detail} [{ref}]")
+            if entry not in entries:  # one row flagging two records that resolution merged: cited once
+                entries.append(entry)
         return out
 
 
@@ -551,7 +554,8 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
     values with the row that states them); True if the statement is one of its periods.
 
     The link then holds from the earliest start to the latest end (open if a period is), with the
-    values of the period begun last: what it is now, and what the playbooks read. Investigations
+    values of the period still open (the latest begun), else of the one that ended last: what it
+    is now, and what the playbooks read. Investigations
     take the period in force on their date (``graphinv.query._graph.in_force``)."""
     stated = {k: values[k] for k in PERIOD_PROPERTIES if values.get(k) is not None}
     periods = link.get("periods")
@@ -563,10 +567,13 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
         periods = link["periods"] = [{**first, "source": link["sources"][0]}]
     if not any({k: v for k, v in p.items() if k != "source"} == stated for p in periods):
         periods.append({**stated, "source": ref})
-        periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", p["source"]))
+        periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", _row_key(p["source"])))
         for name in PERIOD_PROPERTIES:
             link.pop(name, None)
-        link.update({k: v for k, v in periods[-1].items() if k != "source"})
+        # Its values are those of the period still open (the latest begun), else of the one that ended last.
+        still_open = [p for p in periods if not p.get("end_date")]
+        now = still_open[-1] if still_open else max(periods, key=lambda p: p["end_date"])
+        link.update({k: v for k, v in now.items() if k != "source"})
         starts = [p.get("start_date") for p in periods]
         ends = [p.get("end_date") for p in periods]
         link.pop("start_date", None)
@@ -576,6 +583,12 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
         if all(ends):
             link["end_date"] = max(ends)
     return True
+
+
+def _row_key(ref: str) -> tuple[str, str, int]:
+    """'dataset:file:line' as rows sort: line 9 before line 10."""
+    dataset, file, line = ref.rsplit(":", 2)
+    return dataset, file, int(line) if line.isdigit() else 0
 
 
 def finish_node(node: dict[str, Any], flags: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
