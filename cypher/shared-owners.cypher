@@ -11,7 +11,8 @@
 // mode: read
 WITH coalesce($as_of, toString(date())) AS day
 MATCH (c:Company)<-[r:OWNS|OFFICER_OF]-(o)
-WHERE (o:Person OR o:Company)
+// A firm's stake in itself (treasury shares) is no other firm held.
+WHERE (o:Person OR o:Company) AND o <> c
   AND (type(r) = 'OWNS' OR $officers)
   AND (r.start_date IS NULL OR r.start_date <= day)
   AND (r.end_date IS NULL OR r.end_date > day)

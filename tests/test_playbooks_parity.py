@@ -99,3 +99,87 @@ def test_ubo_playbook_agrees_on_circular_and_treasury_holdings(tmp_path: Path) -
         python = python_rows(graph, "ubo", (firm,), {})
         assert facts("ubo", played.rows) == facts("ubo", python.rows)
         assert [r["owner"]["bundle_id"] for r in played.rows] == owners
+
+
+# A vague date counts as the first day of its period (docs/bundle.md); an undated shipment is never
+# a first import. Año SA first imports in "2019" (incorporated "2019"), Alba SA on 2019-01-01 (the
+# same day: name decides), Mes SA in "2019-05", Sin Fecha SA undated and on 2019-06-10; the latest
+# shipment is dated "2022", the day Q1 became an officer of five firms. Ciclo SA holds 10% of itself
+# (treasury shares) and 50% of Zeta SA: one other firm, so no shared owner.
+VAGUE_RUNS: list[tuple[str, dict[str, Any]]] = [
+    ("shared-owners", {}),
+]
+
+
+@pytest.fixture(scope="module")
+def vague_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import write_csv
+
+    from graphinv import ingest
+
+    folder = tmp_path_factory.mktemp("vague") / "vague"
+    write_csv(
+        folder / "companies.csv",
+        ["id", "name", "tax_id", "incorporation_date", "employees"],
+        [
+            ["E", "Establecida SA", "T-E", "1990-01-01", "300"],
+            ["A", "Año SA", "T-A", "2019", "3"],
+            ["L", "Alba SA", "T-L", "2018-06-01", "3"],
+            ["M", "Mes SA", "T-M", "2016-05-15", "20"],
+            ["U", "Sin Fecha SA", "T-U", "2010-01-01", "20"],
+            ["Y", "Ciclo SA", "T-Y", "2010-01-01", "20"],
+            ["Z", "Zeta SA", "T-Z", "2010-01-01", "20"],
+        ],
+    )
+    write_csv(folder / "persons.csv", ["id", "name"], [["P1", "Pia Uno"], ["Q1", "Quique Nominal"]])
+    write_csv(
+        folder / "ownership.csv",
+        ["owner_id", "company_id", "share_pct"],
+        [["Y", "Y", "10"], ["Y", "Z", "50"], ["P1", "A", "20"], ["P1", "L", "20"]],
+    )
+    write_csv(
+        folder / "officers.csv",
+        ["person_id", "company_id", "role", "start_date"],
+        [["Q1", firm, "director", "2022-01-01"] for firm in ("A", "M", "U", "Y", "Z")],
+    )
+    write_csv(
+        folder / "shipments.csv",
+        ["id", "date", "importer", "importer_tax_id", "exporter", "product", "quantity_kg"],
+        [
+            ["S1", "2017-03-01", "Establecida SA", "T-E", "Exp Uno", "4-piperidone", "100"],
+            ["S2", "2019", "Año SA", "T-A", "Exp Uno", "4-piperidone", "100"],
+            ["S3", "2019-01-01", "Alba SA", "T-L", "Exp Dos", "4-piperidone", "100"],
+            ["S4", "2019-05", "Mes SA", "T-M", "Exp Uno", "4-piperidone", "100"],
+            ["S5", "", "Sin Fecha SA", "T-U", "Exp Dos", "4-piperidone", "100"],
+            ["S6", "2019-06-10", "Sin Fecha SA", "T-U", "Exp Uno", "4-piperidone", "100"],
+            ["S7", "2022", "Establecida SA", "T-E", "Exp Uno", "4-piperidone", "100"],
+        ],
+    )
+    case = folder.parent / "vague.graphinv"
+    ingest(case, [folder])
+    return case
+
+
+@pytest.fixture(scope="module")
+def vague_engine(vague_case: Path) -> Any:
+    """The no-server engine holding the vague case, as ``--case`` starts it (once for every run)."""
+    pytest.importorskip(
+        "arcadedb_embedded", reason="the no-server engine needs the engine extra: pip install -e '.[test]'"
+    )
+    from graphinv.playbooks import case_stream
+    from graphinv.store.arcade import case_engine
+
+    with case_engine(vague_case, rows=case_stream) as target:
+        yield target
+
+
+@pytest.mark.parametrize(("name", "params"), VAGUE_RUNS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(VAGUE_RUNS)])
+def test_playbooks_read_vague_and_undated_dates_and_treasury_shares_as_python_does(
+    name: str, params: dict[str, Any], vague_case: Path, vague_engine: Any
+) -> None:
+    from graphinv.store import load_graph
+
+    played = run_playbook(name, params, neo4j=vague_engine)
+    python = python_rows(load_graph(vague_case), name, (), params)
+    assert facts(name, played.rows) == facts(name, python.rows)
+
