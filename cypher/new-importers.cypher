@@ -10,31 +10,38 @@
 // returns: company, chemical, first_import, first_shipment, last_import, shipments, quantity_kg, years, exporters, new, links
 // mode: read
 MATCH (s:Shipment {chemical: $chemical})<-[i:IMPORTED]-(c)
-WHERE $until IS NULL OR (s.date IS NOT NULL AND s.date <= $until)
-WITH c, s, i
-ORDER BY coalesce(s.date, ''), s.id
+// A vague date (2019, 2019-05) counts as the first day of its period: compared and ordered by that
+// day, shown as given. An undated shipment counts in shipments and kilograms but is never the first
+// import, and with until it is left out (nothing places it before that day).
+WITH c, s, i, coalesce(s.date, '') AS given
+WITH c, s, i, given, CASE size(given) WHEN 4 THEN given + '-01-01' WHEN 7 THEN given + '-01' ELSE given END AS day
+WHERE $until IS NULL OR (given <> '' AND day <= $until)
+WITH c, s, i, given, day
+ORDER BY day, given, s.id
 WITH c, collect(s) AS ships,
+     [x IN collect(CASE WHEN given <> '' THEN {ship: s, day: day} END) WHERE x IS NOT NULL] AS days,
      collect(i {rel: type(i), source: c.id, target: s.id, date: s.date, .sources}) AS links
-WITH c, ships, links,
-     CASE WHEN coalesce(ships[0].date, '') = '' THEN null ELSE ships[0].date END AS first_import
-WITH c, ships, links, first_import, (first_import IS NOT NULL AND first_import >= $since) AS new
+WITH c, ships, links, days[0].ship AS first, days[-1].ship AS last, days[0].day AS first_day,
+     [x IN days | x.ship] AS dated
+WITH c, ships, links, first, last, first_day, dated, (first_day IS NOT NULL AND first_day >= $since) AS new
 WHERE new OR $established
 UNWIND ships AS s
 OPTIONAL MATCH (s)<-[:EXPORTED]-(e)
-WITH c, ships, links, first_import, new, e
+WITH c, ships, links, first, last, first_day, dated, new, e
 ORDER BY e.name, e.id
-WITH c, ships, links, first_import, new,
+WITH c, ships, links, first, last, first_day, dated, new,
      collect(DISTINCT e {.id, .name, .kind, .tax_id, .flagged, .bundle_id}) AS exporters
-WITH c, ships, links, first_import, new, exporters, ships[0] AS first
+WITH c, ships, links, first_day, dated, new, exporters, first.date AS first_import, last.date AS last_import,
+     coalesce(first, ships[0]) AS first
 RETURN c {.id, .name, .kind, .tax_id, .flagged, .bundle_id} AS company,
        $chemical AS chemical,
        first_import,
        first {.id, .name, .kind, .tax_id, .flagged, .bundle_id} AS first_shipment,
-       CASE WHEN coalesce(ships[-1].date, '') = '' THEN null ELSE ships[-1].date END AS last_import,
+       last_import,
        size(ships) AS shipments,
        round(reduce(kg = 0.0, s IN ships | kg + coalesce(s.quantity_kg, 0.0)), 3) AS quantity_kg,
-       reduce(ys = [], s IN ships |
-              CASE WHEN s.date IS NULL OR toInteger(substring(s.date, 0, 4)) IN ys THEN ys
+       reduce(ys = [], s IN dated |
+              CASE WHEN toInteger(substring(s.date, 0, 4)) IN ys THEN ys
                    ELSE ys + [toInteger(substring(s.date, 0, 4))] END) AS years,
        exporters, new, links
-ORDER BY NOT new, coalesce(first_import, '9999'), company.name, company.id
+ORDER BY NOT new, coalesce(first_day, '9999'), company.name, company.id

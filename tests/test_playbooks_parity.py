@@ -108,6 +108,9 @@ def test_ubo_playbook_agrees_on_circular_and_treasury_holdings(tmp_path: Path) -
 # (treasury shares) and 50% of Zeta SA: one other firm, so no shared owner.
 VAGUE_RUNS: list[tuple[str, dict[str, Any]]] = [
     ("shared-owners", {}),
+    ("new-importers", {"chemical": "4-piperidone", "since": "2019-01-01", "established": True}),
+    ("new-importers", {"chemical": "4-piperidone", "since": "2019-05-01"}),
+    ("new-importers", {"chemical": "4-piperidone", "since": "2017-01-01", "until": "2019-12-31"}),
 ]
 
 
