@@ -186,3 +186,19 @@ def test_playbooks_read_vague_and_undated_dates_and_treasury_shares_as_python_do
     python = python_rows(load_graph(vague_case), name, (), params)
     assert facts(name, played.rows) == facts(name, python.rows)
 
+
+def test_the_vague_case_answers(vague_case: Path) -> None:
+    """What the parity runs above agree on: vague dates are their first day, undated never first."""
+    from graphinv.store import load_graph
+
+    graph = load_graph(vague_case)
+    new = python_rows(graph, "new-importers", (), VAGUE_RUNS[1][1]).rows
+    assert [(r.company.bundle_id, r.first_import, r.new) for r in new] == [
+        ("L", "2019-01-01", True),
+        ("A", "2019", True),
+        ("M", "2019-05", True),
+        ("U", "2019-06-10", True),
+        ("E", "2017-03-01", False),
+    ]
+    scored = {r.entity.bundle_id: {s.name for s in r.signals} for r in python_rows(graph, "risk", (), {}).rows}
+    assert {"very_young", "nominee_officer"} <= scored["A"]

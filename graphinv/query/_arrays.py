@@ -84,10 +84,12 @@ _NAN = float("nan")
 
 
 def day_ordinal(text: str) -> float:
-    """A date's day number as risk's ages read it: a bare year or month counts as 1 July of the
-    year; NaN when it is not a date."""
+    """A date's day number as risk's ages read it: a vague date counts as the first day of its
+    period, as ``day_key`` reads it (``2019`` as 2019-01-01, ``2019-05`` as 2019-05-01); NaN when
+    it is not a date."""
+    day = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text[:10])
     try:
-        return float(dt.date.fromisoformat(text[:10] if len(text) >= 10 else f"{text[:4]}-07-01").toordinal())
+        return float(dt.date.fromisoformat(day).toordinal())
     except ValueError:
         return _NAN
 

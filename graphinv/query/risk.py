@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
 
@@ -93,12 +94,10 @@ class Risk(QueryResult):
 
 
 def _years(start: str, end: str) -> float | None:
-    try:
-        a = dt.date.fromisoformat(start[:10] if len(start) >= 10 else f"{start[:4]}-07-01")
-        b = dt.date.fromisoformat(end[:10] if len(end) >= 10 else f"{end[:4]}-07-01")
-    except ValueError:
-        return None
-    return (b - a).days / 365.25
+    """Years from one date to another, a vague one read as its first day (as the array path reads
+    them: ``day_ordinal``); None when either is not a date."""
+    years = (day_ordinal(end) - day_ordinal(start)) / 365.25
+    return None if math.isnan(years) else years
 
 
 @investigation
