@@ -20,7 +20,10 @@
 // mode: read
 OPTIONAL MATCH (s0:Shipment)
 WHERE s0.date IS NOT NULL AND s0.date <> ''
-WITH coalesce($as_of, max(s0.date), toString(date())) AS day
+WITH coalesce($as_of, substring(max(s0.date), 0, 10), toString(date())) AS day
+// A vague date (2019, 2019-05) counts as the first day of its period, the reference day too: every
+// comparison and age below reads such a day.
+WITH CASE size(day) WHEN 4 THEN day + '-01-01' WHEN 7 THEN day + '-01' ELSE day END AS day
 // Written so that both Neo4j and ArcadeDB stay local: the only whole-graph passes are the five
 // below (one aggregation each); every firm is then scored from its own neighbourhood, never by
 // searching a list of all importers, flagged firms or nominees (ArcadeDB has no hash lookups
@@ -38,7 +41,7 @@ CALL (day) {
 CALL (day) {
   OPTIONAL MATCH (s:Shipment)<-[:IMPORTED]-()
   WHERE s.chemical IN $watched AND s.date IS NOT NULL AND s.date <> ''
-  WITH s.chemical AS chem, min(s.date) AS first
+  WITH s.chemical AS chem, min(CASE size(s.date) WHEN 4 THEN s.date + '-01-01' WHEN 7 THEN s.date + '-01' ELSE s.date END) AS first
   RETURN collect(CASE WHEN chem IS NOT NULL THEN {chem: chem, first: first} END) AS firsts
 }
 CALL (day) {
@@ -92,19 +95,19 @@ WHERE firm:Company AND coalesce(firm.registered, true)
 CALL (firm, firsts) {
   OPTIONAL MATCH (firm)-[:IMPORTED]->(s:Shipment)
   WHERE s.chemical IN $watched
-  WITH firsts, s.chemical AS chem, s
-  ORDER BY chem, coalesce(s.date, ''), s.id
-  WITH firsts, chem, collect(s) AS ships
+  WITH firsts, s.chemical AS chem, s, coalesce(s.date, '') AS given
+  WITH firsts, chem, s, given, CASE size(given) WHEN 4 THEN given + '-01-01' WHEN 7 THEN given + '-01' ELSE given END AS ship_day
+  ORDER BY chem, ship_day, given, s.id
+  // An undated shipment counts in shipments and kilograms, never as the first import.
+  WITH firsts, chem, collect(s) AS ships,
+       [x IN collect(CASE WHEN given <> '' THEN {ship: s, day: ship_day} END) WHERE x IS NOT NULL] AS days
   WHERE chem IS NOT NULL
-  WITH chem, ships, [s IN ships WHERE s.date IS NOT NULL AND s.date <> ''] AS dated,
+  WITH chem, ships, [x IN days | x.ship] AS dated, days[0].day AS first,
        head([f IN firsts WHERE f.chem = chem | f.first]) AS first_in_case
   WHERE size(dated) > 0
-  WITH chem, ships, dated, first_in_case, dated[0].date AS first,
+  WITH chem, ships, dated, first_in_case, first,
        reduce(ys = [], s IN dated | CASE WHEN substring(s.date, 0, 4) IN ys THEN ys ELSE ys + [substring(s.date, 0, 4)] END) AS years,
-       duration.inDays(
-         CASE WHEN size(first_in_case) >= 10 THEN date(substring(first_in_case, 0, 10)) ELSE date(substring(first_in_case, 0, 4) + '-07-01') END,
-         CASE WHEN size(dated[0].date) >= 10 THEN date(substring(dated[0].date, 0, 10)) ELSE date(substring(dated[0].date, 0, 4) + '-07-01') END
-       ).days / 365.25 AS gap
+       duration.inDays(date(first_in_case), date(first)).days / 365.25 AS gap
   WITH chem, ships, dated, first, first_in_case, years, gap,
        CASE WHEN $since IS NOT NULL THEN first >= $since ELSE gap >= 2.0 END AS late
   ORDER BY chem
@@ -116,7 +119,7 @@ CALL (firm, firsts) {
          [k IN range(0, size(new) - 1) | {
             name: CASE WHEN k = 0 THEN 'new_importer' ELSE 'new_importer_more' END,
             weight: CASE WHEN k = 0 THEN 3.0 ELSE 1.0 END,
-            text: 'new importer of ' + new[k].chem + ': first import ' + new[k].first + ' ('
+            text: 'new importer of ' + new[k].chem + ': first import ' + new[k].first_shipment.date + ' ('
                   + coalesce(new[k].first_shipment.bundle_id, new[k].first_shipment.id) + '); '
                   + toString(new[k].shipments) + ' shipments, ' + toString(round(new[k].kg)) + ' kg'}]
          + [c IN chems WHERE c.history | {name: 'long_import_history', weight: -1.5,
@@ -125,13 +128,13 @@ CALL (firm, firsts) {
 }
 // Age at the first watched import (or at the reference day), and size.
 WITH firm, day, import_signals, first_watched,
-     CASE WHEN firm.incorporation_date IS NULL THEN null
-          ELSE duration.inDays(
-                 CASE WHEN size(firm.incorporation_date) >= 10 THEN date(substring(firm.incorporation_date, 0, 10))
-                      ELSE date(substring(firm.incorporation_date, 0, 4) + '-07-01') END,
-                 CASE WHEN size(coalesce(first_watched, day)) >= 10 THEN date(substring(coalesce(first_watched, day), 0, 10))
-                      ELSE date(substring(coalesce(first_watched, day), 0, 4) + '-07-01') END
-               ).days / 365.25 END AS age
+     CASE size(firm.incorporation_date)
+          WHEN 4 THEN firm.incorporation_date + '-01-01'
+          WHEN 7 THEN firm.incorporation_date + '-01'
+          ELSE substring(firm.incorporation_date, 0, 10) END AS incorporated
+WITH firm, day, import_signals, first_watched,
+     CASE WHEN incorporated IS NULL THEN null
+          ELSE duration.inDays(date(incorporated), date(coalesce(first_watched, day))).days / 365.25 END AS age
 WITH firm, day, import_signals,
      CASE WHEN firm.flagged THEN [{name: 'watchlist', weight: 1.0,
           text: 'on watch list: ' + reduce(t = '', l IN coalesce(firm.flags, []) | t + CASE WHEN t = '' THEN '' ELSE '; ' END + l)}] ELSE [] END

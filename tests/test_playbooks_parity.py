@@ -111,6 +111,8 @@ VAGUE_RUNS: list[tuple[str, dict[str, Any]]] = [
     ("new-importers", {"chemical": "4-piperidone", "since": "2019-01-01", "established": True}),
     ("new-importers", {"chemical": "4-piperidone", "since": "2019-05-01"}),
     ("new-importers", {"chemical": "4-piperidone", "since": "2017-01-01", "until": "2019-12-31"}),
+    ("risk", {}),
+    ("risk", {"since": "2019-01-01"}),
 ]
 
 
