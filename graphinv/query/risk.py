@@ -22,6 +22,7 @@ from graphinv.query._graph import (
     evidence,
     flagged_firms,
     flagged_nodes,
+    in_force,
     investigation,
     is_current,
     is_registered_company,
@@ -213,7 +214,11 @@ def risk(
     rows = []
     for score, _, firm, raw in scored:
         signals = sorted(
-            (Signal(name=n, weight=w, text=t, links=tuple(evidence(graph, l) for l in ls)) for n, w, t, ls in raw),
+            # each link as it stood on the day (a share or role of the period in force then)
+            (
+                Signal(name=n, weight=w, text=t, links=tuple(evidence(graph, in_force(l, day)) for l in ls))
+                for n, w, t, ls in raw
+            ),
             key=lambda s: (-abs(s.weight), s.name, s.text),
         )
         rows.append(
