@@ -10,16 +10,14 @@
 // mode: read
 MATCH (c:Company)-[i:IMPORTED]->(s:Shipment)
 WHERE s.chemical IN $chemicals AND s.date IS NOT NULL AND s.date <> '' AND c.incorporation_date IS NOT NULL
-WITH c, s, i
-ORDER BY s.date, s.id
-WITH c, collect({s: s, i: i}) AS imports
-WITH c, imports[0].s AS first, imports[0].i AS link
-WITH c, first, link,
-     duration.inDays(
-       CASE WHEN size(c.incorporation_date) >= 10 THEN date(substring(c.incorporation_date, 0, 10))
-            ELSE date(substring(c.incorporation_date, 0, 4) + '-07-01') END,
-       CASE WHEN size(first.date) >= 10 THEN date(substring(first.date, 0, 10))
-            ELSE date(substring(first.date, 0, 4) + '-07-01') END).days AS days
+// A vague date (2019, 2019-05) stands for the first day of its period, as everywhere in graphinv.
+WITH c, s, i, CASE size(s.date) WHEN 4 THEN s.date + '-01-01' WHEN 7 THEN s.date + '-01' ELSE s.date END AS day
+ORDER BY day, s.date, s.id
+WITH c, collect({s: s, i: i, day: day}) AS imports
+WITH c, imports[0].s AS first, imports[0].i AS link, imports[0].day AS first_day,
+     CASE size(c.incorporation_date) WHEN 4 THEN c.incorporation_date + '-01-01'
+          WHEN 7 THEN c.incorporation_date + '-01' ELSE c.incorporation_date END AS incorporated_day
+WITH c, first, link, duration.inDays(date(incorporated_day), date(first_day)).days AS days
 WHERE 0 <= days AND days <= $max_days
 RETURN c {.id, .name, .kind, .tax_id, .flagged, .bundle_id} AS company,
        c.incorporation_date AS incorporated,
