@@ -291,3 +291,11 @@ def test_a_lookup_table_with_an_unreadable_row_stops_the_run(tmp_path: Path) -> 
     assert str(caught.value).startswith(
         "mapping firmas.yml:2: lookup 'sector': sectors.csv:3: label: bytes that are not UTF-8: b'Miner\\xeda'; "
     )
+
+
+def test_blank_lines_above_a_mapped_header_are_skipped_and_lines_keep_their_numbers(tmp_path: Path) -> None:
+    row = ["QFN150312AB1", "Química Fina del Norte", "12/03/2015", "Calle Cedro", "14", "Santa Rosa", "MASR700101AB1"]
+    mapping, data = _register(tmp_path, [[*row, "Rogelio Martínez", "F", "0,6x"]])
+    data.write_text("\n;;;\n" + data.read_text(encoding="utf-8"), encoding="utf-8")
+    report = ingest(tmp_path / "case.graphinv", [data], mapping=mapping, dataset="registro")
+    assert [r.split(": ")[0] for r in report.rejections] == ["socios.csv:4"]  # the row, on its physical line

@@ -648,6 +648,8 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
         for _ in range(section.header_row - 1):
             next(reader)
         header = next(reader)
+        while not any(h.strip() for h in header):  # blank lines (or bare delimiters) above the header
+            header = next(reader)
     except StopIteration:
         handle.close()
         raise SourceError(f"{path.name}: the file is empty; a header row is required") from None
