@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import write_csv
 
@@ -130,3 +131,26 @@ def test_a_gap_between_periods_is_no_holding_and_every_answer_reads_the_period_o
     assert not [
         r for r in shared_owners(graph, officers=True, as_of="2017-06-01").rows if r.owner.bundle_id in ("P1", "P2")
     ]
+
+
+def test_the_ftm_export_writes_one_ownership_per_period_and_reads_back_the_same_answers(
+    case: Path, tmp_path: Path
+) -> None:
+    from graphinv.export.ftm import write_ftm
+
+    out = tmp_path / "case.ftm.jsonl"
+    write_ftm(case, out)
+    entities = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    owned = sorted(
+        (e["properties"]["startDate"], e["properties"]["percentage"], e["properties"]["summary"])
+        for e in entities
+        if e["schema"] == "Ownership"
+    )
+    assert [(start, pct) for start, pct, _ in owned] == [(["2010-01-01"], ["10"]), (["2015-01-01"], ["30"])]
+    assert ["source per:ownership.csv:2" in s[0] for _, _, s in owned] == [True, False]
+    again = tmp_path / "again.graphinv"
+    ingest(again, [out])
+    graph = load_graph(again)
+    dup = next(n for n, a in graph.nodes(data=True) if a.get("name") == "Dup SA")
+    for as_of, share in (("2012-06-01", 10.0), ("2021-06-01", 30.0)):
+        assert [r.effective_pct for r in ubo(graph, dup, as_of=as_of).rows] == [share]

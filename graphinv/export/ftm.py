@@ -20,6 +20,7 @@ import orjson
 from graphinv.export.jsonl import write_lines
 from graphinv.model import make_id
 from graphinv.store import CaseFile
+from graphinv.store.casefile import PERIOD_PROPERTIES
 
 __all__ = ["ftm_entities", "write_ftm"]
 
@@ -157,9 +158,28 @@ def ftm_entities(case: CaseFile) -> Iterator[dict[str, Any]]:
                 "datasets": _datasets(node),
             }
     for link in links:
-        entity = _link_entity(link, ref, kinds)
-        if entity is not None:
-            yield entity
+        for part in _by_period(link):
+            entity = _link_entity(part, ref, kinds)
+            if entity is not None:
+                yield entity
+
+
+def _by_period(link: dict[str, Any]) -> list[dict[str, Any]]:
+    """A link stated for several periods as one link per period, each with its own dates, share or
+    role and row (FtM has no periods: an Ownership is one holding over one span)."""
+    periods = link.get("periods")
+    if not periods:
+        return [link]
+    whole = {k: v for k, v in link.items() if k not in PERIOD_PROPERTIES and k not in ("periods", "sources", "ftm_id")}
+    return [
+        {
+            **whole,
+            **{k: v for k, v in period.items() if k != "source"},
+            "sources": [period["source"]],
+            "ftm_id": make_id("ftm-link", link["rel"], link["source"], link["target"], period["source"]),
+        }
+        for period in periods
+    ]
 
 
 def _datasets(item: dict[str, Any]) -> list[str]:
