@@ -16,7 +16,7 @@ from graphinv.exc import GraphinvError, RefError
 from graphinv.resolve.match import Candidate, Match, match
 from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_country, tax_id_key
 from graphinv.store import CaseFile, Decision, Judgement
-from graphinv.store.casefile import record_rank
+from graphinv.store.casefile import record_rank, row_key
 from graphinv.store.refs import RefIndex
 
 __all__ = ["ResolveReport", "resolve", "read_judgements", "JudgementError"]
@@ -243,15 +243,9 @@ def _canonical(members: list[str], info: dict[str, dict[str, Any]]) -> str:
     # the same whichever source came in first.
     def rank(i: str) -> tuple[bool, bool, tuple[str, str, int], str]:
         registry, bundled, _ = record_rank(i, [info[i]])
-        return registry, bundled, min(map(_source_key, info[i].get("sources") or ()), default=("", "", 0)), i
+        return registry, bundled, min(map(row_key, info[i].get("sources") or ()), default=("", "", 0)), i
 
     return min(members, key=rank)
-
-
-def _source_key(ref: str) -> tuple[str, str, int]:
-    """'dataset:file:line' as it sorts: line 9 before line 10."""
-    dataset, file, line = ref.rsplit(":", 2)
-    return dataset, file, int(line) if line.isdigit() else 0
 
 
 def resolve(case: str | os.PathLike[str], *, judgements: str | os.PathLike[str] | None = None) -> ResolveReport:

@@ -39,6 +39,7 @@ __all__ = [
     "merge_group",
     "merge_statement",
     "record_rank",
+    "row_key",
 ]
 
 #: Bump when the layout changes, and teach ``_migrate`` to lift older files.
@@ -567,7 +568,7 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
         periods = link["periods"] = [{**first, "source": link["sources"][0]}]
     if not any({k: v for k, v in p.items() if k != "source"} == stated for p in periods):
         periods.append({**stated, "source": ref})
-        periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", _row_key(p["source"])))
+        periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", row_key(p["source"])))
         for name in PERIOD_PROPERTIES:
             link.pop(name, None)
         # Its values are those of the period still open (the latest begun), else of the one that ended last.
@@ -585,7 +586,7 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
     return True
 
 
-def _row_key(ref: str) -> tuple[str, str, int]:
+def row_key(ref: str) -> tuple[str, str, int]:
     """'dataset:file:line' as rows sort: line 9 before line 10."""
     dataset, file, line = ref.rsplit(":", 2)
     return dataset, file, int(line) if line.isdigit() else 0
