@@ -6,8 +6,8 @@
 //   could at most carry. Ultimate owners (persons, and firms with no current owner but
 //   themselves: treasury shares are no outside owner; a firm owned by the firm asked about is
 //   not ultimate) unless intermediate. Chains up to 20 links (graphinv.query.ubo follows 40). A
-//   link stated for several periods is read with the values of its latest period (graphinv.query.ubo
-//   reads the period in force on as_of).
+//   link stated for several periods is read with its current values over its whole span
+//   (graphinv.query.ubo reads the period in force on as_of).
 // param: firm ref(Company)  The firm (an id, a bundle id, a tax id or a name).
 // param: threshold float(0..100) = 0  Smallest effective share to list, 0-100 (an unknown share is kept while it could reach it).
 // param: as_of date(day) = null  The day ownership must hold on (null: today).
