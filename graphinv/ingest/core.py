@@ -38,6 +38,7 @@ __all__ = [
     "map_row",
     "register",
     "rejects_path",
+    "tax_keys",
     "validation_error",
 ]
 
@@ -141,7 +142,6 @@ class Context:
         self._local: dict[tuple[str, str], str] = {}
         self._tax: dict[str, dict[str, str]] = {}
         self._names: dict[str, dict[str, str]] = {}
-        self._writer: Writer | None = None
         #: The ids among the batch's candidates that the case states.
         self.known_ids: set[str] = set()
 
@@ -166,9 +166,10 @@ class Context:
                     for k in kinds:
                         if (k, value) not in candidates:
                             candidates[(k, value)] = NODE_KINDS[k].make_id(dataset, value)
-                if spec.how in ("entity", "tax"):
-                    taxes.add(tax_key(value))
+                if spec.how == "tax":
+                    taxes.update(tax_keys(value))
                 if spec.how == "entity":
+                    taxes.add(tax_key(value))
                     names.add(name_key(value))
         return candidates, taxes, names
 
@@ -186,8 +187,6 @@ class Context:
         self.known_ids = known
         self._local = {key: node_id for key, node_id in candidates.items() if node_id in known}
         self._tax = writer.by_tax_key(taxes) if taxes else {}
-        self._tax.update((key, {}) for key in taxes - self._tax.keys())
-        self._writer = writer
         self._names = writer.by_name_key(names) if names else {}
 
     def local(self, value: str, kinds: tuple[str, ...], column: str) -> str:
@@ -235,24 +234,22 @@ class Context:
         )
 
     def company_by_tax(self, value: str) -> str | None:
-        """The registry company with this tax id, if exactly one (customs parties link through it).
-
-        The id is read as resolution and the matcher read it ("RFC: QSM0101019K1" is
-        QSM0101019K1), and one of no letters or digits ("-") names nobody. Statements keep the
-        ``tax_key`` of the id as the registry gave it (normalising those would need a case
-        migration), so the normalised key is tried first, then the given one.
-        """
-        if not normalize_tax_id(value):
-            return None
-        for key in dict.fromkeys((normalize_tax_id(value), tax_key(value))):
-            if key not in self._tax and self._writer is not None:
-                # Batches prefetch the given ids' keys; a labelled id's normalised key is looked up
-                # here, by the row and the fast path alike.
-                self._tax.update(self._writer.by_tax_key([key]) or {key: {}})
+        """The registry company with this tax id, if exactly one (customs parties link through it),
+        by the keys of ``tax_keys`` in turn (the batch's prefetch looked them up)."""
+        for key in tax_keys(value):
             matches = sorted(i for i, kind in self._tax.get(key, {}).items() if kind == "Company")
             if matches:
                 return matches[0] if len(matches) == 1 else None
         return None
+
+
+def tax_keys(value: str) -> tuple[str, ...]:
+    """The keys a customs tax id finds its registry firm by: the id as resolution and the matcher
+    read it ("RFC: QSM0101019K1" is QSM0101019K1), then the ``tax_key`` statements keep of the id
+    as the registry gave it (normalising those would need a case migration). None for an id of no
+    letters or digits ("-"), which names nobody."""
+    normalized = normalize_tax_id(value)
+    return tuple(dict.fromkeys((normalized, tax_key(value)))) if normalized else ()
 
 
 def validation_error(exc: ValidationError, columns: dict[str, str] | None = None) -> RecordError:

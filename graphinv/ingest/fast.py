@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from graphinv.exc import RecordError, SourceError
-from graphinv.ingest.core import Adapter, Context, map_row
+from graphinv.ingest.core import Adapter, Context, map_row, tax_keys
 from graphinv.ingest.csvfile import CsvBatches, Row
 from graphinv.model import (
     MAX_EMPLOYEES,
@@ -644,7 +644,7 @@ def _prefetch(writer: Writer, ctx: Context, kernel: _Kernel, adapter: Adapter, p
         elif tag == "A":
             ids += item[6]
         elif tag == "c" and item[3] is not None:
-            taxes.add(tax_key(item[3]))
+            taxes.update(tax_keys(item[3]))
     ctx.load(writer, candidates, taxes, names, ids)
 
 

@@ -227,9 +227,6 @@ class _FtmContext:
         except RecordError as exc:
             raise RecordError(prop, f"{exc.reason.split(':')[0]}: no entity with this id in the file or dataset {self.dataset!r}; the entity is referenced but missing") from None
 
-    def entity(self, value: str, column: str) -> str:
-        return self.local(value, ("Company", "Person", "Account"), column)
-
     def company_by_tax(self, value: str) -> str | None:
         return self._ctx.company_by_tax(value)
 
