@@ -125,6 +125,10 @@ CREATE TABLE judgement (
 """
 
 
+#: ``SourceInfo``'s fields, as the source table's columns.
+_SOURCE_COLUMNS = "id, dataset, file, kind, path, sha256, ingested_at, rows_read, rows_kept, rows_rejected"
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     """One ingested source file and what came of its rows."""
@@ -330,8 +334,7 @@ class CaseFile:
 
     def sources(self) -> list[SourceInfo]:
         rows = self._db.execute(
-            "SELECT id, dataset, file, kind, path, sha256, ingested_at, rows_read, rows_kept, rows_rejected "
-            "FROM source ORDER BY id"
+            f"SELECT {_SOURCE_COLUMNS} FROM source ORDER BY id"
         )
         return [SourceInfo(*row) for row in rows]
 
@@ -571,14 +574,13 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
         periods.sort(key=lambda p: (p.get("start_date") or "", p.get("end_date") or "\uffff", row_key(p["source"])))
         for name in PERIOD_PROPERTIES:
             link.pop(name, None)
-        # Its values are those of the period still open (the latest begun), else of the one that ended last.
+        # Its share or role: that of the period still open (the latest begun), else of the one that
+        # ended last; its dates: the span of all of them.
         still_open = [p for p in periods if not p.get("end_date")]
         now = still_open[-1] if still_open else max(periods, key=lambda p: p["end_date"])
-        link.update({k: v for k, v in now.items() if k != "source"})
+        link.update({k: v for k, v in now.items() if k not in ("source", "start_date", "end_date")})
         starts = [p.get("start_date") for p in periods]
         ends = [p.get("end_date") for p in periods]
-        link.pop("start_date", None)
-        link.pop("end_date", None)
         if all(starts):
             link["start_date"] = min(starts)
         if all(ends):
@@ -686,14 +688,16 @@ class Writer:
     def orphaned(self) -> list[SourceInfo]:
         """The sources whose links or flags name an entity that a source replaced in this
         transaction stated and no source states any more. Each such entity is told once."""
-        self.flush()
         db = self._db
+        if db.execute("SELECT 1 FROM dropped LIMIT 1").fetchone() is None:
+            return []  # no source was replaced: nothing to check (a fresh ingest)
+        self.flush()
         self.restore_indexes("statement_id")
         db.execute("DELETE FROM dropped WHERE EXISTS (SELECT 1 FROM statement s WHERE s.id = dropped.id)")
         if db.execute("SELECT 1 FROM dropped LIMIT 1").fetchone() is None:
             return []
         rows = db.execute(
-            "SELECT id, dataset, file, kind, path, sha256, ingested_at, rows_read, rows_kept, rows_rejected FROM source "
+            f"SELECT {_SOURCE_COLUMNS} FROM source "
             "WHERE id IN (SELECT source_id FROM link WHERE src IN dropped OR dst IN dropped "
             "UNION SELECT source_id FROM flag WHERE entity_id IN dropped) ORDER BY id"
         ).fetchall()
