@@ -333,9 +333,7 @@ class CaseFile:
     # -- reading -------------------------------------------------------------------------------
 
     def sources(self) -> list[SourceInfo]:
-        rows = self._db.execute(
-            f"SELECT {_SOURCE_COLUMNS} FROM source ORDER BY id"
-        )
+        rows = self._db.execute(f"SELECT {_SOURCE_COLUMNS} FROM source ORDER BY id")
         return [SourceInfo(*row) for row in rows]
 
     def _prefixes(self) -> dict[int, str]:
