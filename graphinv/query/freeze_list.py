@@ -25,7 +25,7 @@ from graphinv.query._graph import (
 )
 from graphinv.query.refs import resolve_refs
 from graphinv.query.results import Account, Entity, Evidence, QueryResult, Row, build
-from graphinv.query.ubo import MAX_CHAINS, depth_note, direct_stakes, ownership, stakes
+from graphinv.query.ubo import direct_stakes, limit_notes, ownership, stakes
 
 __all__ = ["FreezeEntry", "FreezeList", "freeze_list"]
 
@@ -165,12 +165,7 @@ def freeze_list(
         found = None if aliases else direct_stakes(graph, seed, day, owners_read)
         if found is None:
             walked = ownership(graph, seed, day, aliases=aliases, owners=owners_read)
-            if walked.too_deep:
-                notes.append(depth_note(entity(seed).label))
-            if walked.truncated:
-                notes.append(
-                    f"{entity(seed).label}: stopped after {MAX_CHAINS:,} ownership chains: shares are lower bounds"
-                )
+            notes += limit_notes(walked, entity(seed).label)
             found = stakes(graph, day, walked)
         for row in found:
             owner = row.owner

@@ -112,13 +112,19 @@ def _only_self_owned(
     return all(owner == firm for owner, _ in _owners_read(graph, owners, firm, day))
 
 
-def depth_note(firm_label: str | None = None) -> str:
-    """What an answer says when ``ownership`` met chains longer than ``MAX_DEPTH`` links."""
+def limit_notes(found: _Ownership, firm_label: str | None = None) -> list[str]:
+    """What an answer says when ``ownership`` stopped at ``MAX_CHAINS`` chains or cut chains
+    longer than ``MAX_DEPTH`` links (``firm_label``: whose, where an answer covers several firms)."""
     whose = f"{firm_label}: " if firm_label else ""
-    return (
-        f"{whose}ownership chains longer than {MAX_DEPTH} links were cut: "
-        "the owners further up are not listed and shares through them are lower bounds"
-    )
+    notes = []
+    if found.truncated:
+        notes.append(f"{whose}stopped after {MAX_CHAINS:,} ownership chains: shares are lower bounds")
+    if found.too_deep:
+        notes.append(
+            f"{whose}ownership chains longer than {MAX_DEPTH} links were cut: "
+            "the owners further up are not listed and shares through them are lower bounds"
+        )
+    return notes
 
 
 def _canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
@@ -356,10 +362,7 @@ def ubo(
             str(graph._node[n].get("bundle_id") or graph._node[n].get("name") or n) for n in (*cycle, cycle[0])
         )
         notes.append(f"ownership cycle {names}: a firm's stake in itself through the cycle is not counted")
-    if found.truncated:
-        notes.append(f"stopped after {MAX_CHAINS:,} ownership chains: shares are lower bounds")
-    if found.too_deep:
-        notes.append(depth_note())
+    notes += limit_notes(found)
     if not any(r.ultimate for r in rows) and found.stakes and not intermediate:
         ultimate = [r for r in everyone if r.ultimate]
         if ultimate:
