@@ -6,6 +6,7 @@ the caption. Nothing here does I/O.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import re
@@ -39,6 +40,8 @@ __all__ = [
     "tax_key",
     "address_key",
     "check_date",
+    "day_key",
+    "last_day",
     "IsoDate",
 ]
 
@@ -137,6 +140,26 @@ def check_date(value: str) -> str:
     return value
 
 
+def day_key(value: str) -> str:
+    """A date as it is compared and ordered: a vague one (``2019``, ``2019-05``, which sources
+    allow) stands for the first day of its period (``2019-01-01``, ``2019-05-01``). The text shown
+    is the one given; only comparisons read the key."""
+    if len(value) == 4:
+        return value + "-01-01"
+    if len(value) == 7:
+        return value + "-01"
+    return value
+
+
+def last_day(value: str) -> str:
+    """The last day of a date's period (a checked date: ``2019`` is 2019-12-31, ``2020-02`` is
+    2020-02-29): where an "until" given as a year or month ends."""
+    if len(value) == 10:
+        return value
+    year, month = int(value[:4]), int(value[5:7]) if len(value) == 7 else 12
+    return f"{value[:4]}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
 def _percent(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip().removesuffix("%").strip()
@@ -161,9 +184,13 @@ NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(
 #: merged into it, whether a registry states it, its party degree); a source column of the same
 #: name is kept under ``raw_<name>``, so it neither clashes with nor passes for one of them.
 RESERVED_PROPERTIES = frozenset(
-    "id kind name flagged flags sources rel source target type".split()
-    + "bundle_id aliases flag_reasons merged_ids registered party_degree periods".split()
-)
+    {
+        # every node's and link's own
+        "id", "kind", "name", "flagged", "flags", "sources", "rel", "source", "target", "type",
+        # written by ingest, the case file and the projection
+        "bundle_id", "aliases", "flag_reasons", "merged_ids", "registered", "party_degree", "periods",
+    }
+)  # fmt: skip
 
 
 class Node(BaseModel):

@@ -14,7 +14,6 @@ checked against the header before anything connects; REF parameters are looked u
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 import os
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from graphinv.exc import GraphinvError, RefError
-from graphinv.model import NODE_KINDS, check_date, tax_key
+from graphinv.model import NODE_KINDS, check_date, day_key, last_day, tax_key
 from graphinv.store.casefile import CaseFile
 from graphinv.store.neo4j import BoltTarget, Progress, connect, run_cypher
 from graphinv.store.stream import CaseStream
@@ -402,11 +401,10 @@ def _one(param: Param, value: Any, where: str) -> Any:
         if len(text) == 10:
             return text
         if param.arg == "day":
-            raise PlaybookError(f"{label} needs a day (YYYY-MM-DD), got {text!r}: which of its days is meant changes the answer")
-        if param.arg == "end":  # the whole period: through its last day
-            year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
-            return f"{text[:4]}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
-        return text + ("-01-01" if len(text) == 4 else "-01")
+            raise PlaybookError(
+                f"{label} needs a day (YYYY-MM-DD), got {text!r}: which of its days is meant changes the answer"
+            )
+        return last_day(text) if param.arg == "end" else day_key(text)  # "end": through the period's last day
     raise PlaybookError(f"{label}: unknown type")
 
 

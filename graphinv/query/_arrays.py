@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graphinv.model import day_key
 from graphinv.store.graph import graph_index, register_index
 
 __all__ = [
@@ -87,9 +88,8 @@ def day_ordinal(text: str) -> float:
     """A date's day number as risk's ages read it: a vague date counts as the first day of its
     period, as ``day_key`` reads it (``2019`` as 2019-01-01, ``2019-05`` as 2019-05-01); NaN when
     it is not a date."""
-    day = {4: f"{text}-01-01", 7: f"{text}-01"}.get(len(text), text[:10])
     try:
-        return float(dt.date.fromisoformat(day).toordinal())
+        return float(dt.date.fromisoformat(day_key(text)[:10]).toordinal())
     except ValueError:
         return _NAN
 

@@ -6,7 +6,6 @@ weak maps keyed by the graph object, never written into the graph.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import numbers
@@ -19,7 +18,7 @@ import networkx as nx
 import numpy as np
 
 from graphinv.exc import GraphinvError
-from graphinv.model import LINK_KINDS, check_date
+from graphinv.model import LINK_KINDS, check_date, day_key, last_day
 from graphinv.perf import gc_paused
 from graphinv.query._arrays import GraphArrays, arrays
 from graphinv.query.results import Entity, Evidence, Hub, build, entity_fields
@@ -186,17 +185,6 @@ def check_count(value: Any, option: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def day_key(value: str) -> str:
-    """A date as the investigations compare and order it: a vague one (``2019``, ``2019-05``,
-    which bundles allow) stands for the first day of its period (``2019-01-01``, ``2019-05-01``).
-    The text shown is the one given; only comparisons read the key."""
-    if len(value) == 4:
-        return value + "-01-01"
-    if len(value) == 7:
-        return value + "-01"
-    return value
-
-
 def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
     """A link as it stood on ``as_of``. A link that rows state for several periods (a share that
     changed, a new role: ``periods``, see ``casefile.merge_statement``) gives the values of the
@@ -247,10 +235,7 @@ def check_option_date(value: str | dt.date | None, option: str, *, end: bool = F
         text = check_date(_date_text(value))
     except ValueError as exc:
         raise GraphinvError(f"{option}: {exc}; give a date as YYYY-MM-DD, e.g. 2021-03-15") from None
-    if len(text) == 10 or not end:
-        return day_key(text)
-    year, month = int(text[:4]), int(text[5:7]) if len(text) == 7 else 12
-    return f"{text[:4]}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+    return last_day(text) if end else day_key(text)
 
 
 def as_of_date(as_of: str | dt.date | None) -> str:
