@@ -710,7 +710,7 @@ def _match(
             found = countries[c.country] = (norm, frozenset((norm,)) if norm else frozenset())
         country, country_set = found
         tax = tax_id_key(c.tax_id, country or None) if c.tax_id else ""
-        if tax and not is_placeholder_tax_id(tax):
+        if tax:
             ent.tax[i] = frozenset((tax,))
             by_tax[(c.kind, tax)].append(i)
         reg = normalize_tax_id(c.registration_number) if c.registration_number else ""

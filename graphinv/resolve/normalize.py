@@ -322,12 +322,12 @@ _VAT_PREFIXES = {
 
 def tax_id_key(value: str | None, country: str | None = None) -> str:
     """The tax id two records must share to be one entity: ``normalize_tax_id``, with the VAT
-    prefix of an EU ``country`` (ISO-2) put before a bare number that starts with a digit."""
+    prefix of an EU ``country`` (ISO-2) put before a bare number that starts with a digit; empty
+    for a placeholder ("-", "N/A", "XAXX010101000"), which joins nobody."""
     norm = normalize_tax_id(value)
     prefix = _VAT_PREFIXES.get(country or "")
-    if prefix and norm[:1].isdigit():
-        return prefix + norm
-    return norm
+    key = prefix + norm if prefix and norm[:1].isdigit() else norm
+    return "" if is_placeholder_tax_id(key) else key
 
 
 def is_placeholder_tax_id(value: str) -> bool:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from graphinv.exc import GraphinvError, RefError
 from graphinv.resolve.match import Candidate, Match, match
-from graphinv.resolve.normalize import is_placeholder_tax_id, normalize_address, normalize_country, tax_id_key
+from graphinv.resolve.normalize import normalize_address, normalize_country, tax_id_key
 from graphinv.store import CaseFile, Decision, Judgement
 from graphinv.store.casefile import record_rank, row_key
 from graphinv.store.refs import RefIndex
@@ -117,17 +117,15 @@ class _Components:
         if ta and tb and ta != tb and not judged:
             return f"would join different tax ids ({', '.join(sorted(ta | tb))})"
         ma, mb = self.members.get(ra, [ra]), self.members.get(rb, [rb])
-        if self.relatives and not judged:
-            small, other = (ma, rb) if len(ma) <= len(mb) else (mb, ra)
-            if any(self.find(y) == other for x in small for y in self.relatives.get(x, ())):
-                return "a family link between them says they are two people"
+        (small, _), (big, big_root) = sorted(((ma, ra), (mb, rb)), key=lambda group: len(group[0]))
+        if not judged and any(self.find(y) == big_root for x in small for y in self.relatives.get(x, ())):
+            return "a family link between them says they are two people"
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.joined.update((a, b))
         self.tax[ra] = ta | tb
         self.tax.pop(rb, None)
-        big, small = (ma, mb) if len(ma) >= len(mb) else (mb, ma)
         big.extend(small)  # the smaller list into the larger: each id moves O(log n) times
         self.members[ra] = big
         self.members.pop(rb, None)
@@ -161,8 +159,7 @@ def _tax_id(node: dict[str, Any]) -> str | None:
     """The node's tax id as the matcher reads it (an EU VAT number with its country's prefix);
     None for none or a placeholder ("-", "N/A")."""
     country = normalize_country(node.get("jurisdiction") or node.get("nationality"))
-    tax = tax_id_key(str(node.get("tax_id") or ""), country or None)
-    return tax if tax and not is_placeholder_tax_id(tax) else None
+    return tax_id_key(str(node.get("tax_id") or ""), country or None) or None
 
 
 def _registry_tax_ids(nodes: list[dict[str, Any]]) -> dict[str, str]:
