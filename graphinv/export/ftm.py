@@ -20,7 +20,7 @@ import orjson
 from graphinv.export.jsonl import write_lines
 from graphinv.model import make_id
 from graphinv.store import CaseFile
-from graphinv.store.casefile import PERIOD_PROPERTIES
+from graphinv.store.casefile import link_in_period
 
 __all__ = ["ftm_entities", "write_ftm"]
 
@@ -170,12 +170,9 @@ def _by_period(link: dict[str, Any]) -> list[dict[str, Any]]:
     periods = link.get("periods")
     if not periods:
         return [link]
-    whole = {k: v for k, v in link.items() if k not in PERIOD_PROPERTIES and k not in ("periods", "sources", "ftm_id")}
     return [
         {
-            **whole,
-            **{k: v for k, v in period.items() if k != "source"},
-            "sources": [period["source"]],
+            **link_in_period(link, period),
             "ftm_id": make_id("ftm-link", link["rel"], link["source"], link["target"], period["source"]),
         }
         for period in periods

@@ -22,7 +22,7 @@ from graphinv.model import LINK_KINDS, check_date, day_key, last_day
 from graphinv.perf import gc_paused
 from graphinv.query._arrays import GraphArrays, arrays
 from graphinv.query.results import Entity, Evidence, Hub, build, entity_fields
-from graphinv.store.casefile import PERIOD_PROPERTIES
+from graphinv.store.casefile import link_in_period
 from graphinv.store.graph import graph_index, register_index
 
 __all__ = [
@@ -195,10 +195,7 @@ def in_force(attrs: dict[str, Any], as_of: str) -> dict[str, Any]:
         return attrs
     begun = [p for p in periods if not p.get("start_date") or day_key(p["start_date"]) <= as_of] or periods[:1]
     chosen = next((p for p in reversed(begun) if _holds(p, as_of)), begun[-1])
-    view = {k: v for k, v in attrs.items() if k not in PERIOD_PROPERTIES and k != "periods"}
-    view.update({k: v for k, v in chosen.items() if k != "source"})
-    view["sources"] = [chosen["source"]]
-    return view
+    return link_in_period(attrs, chosen)
 
 
 def is_current(attrs: dict[str, Any], as_of: str) -> bool:

@@ -36,6 +36,7 @@ __all__ = [
     "SourceInfo",
     "Writer",
     "finish_node",
+    "link_in_period",
     "merge_group",
     "merge_statement",
     "record_rank",
@@ -584,6 +585,15 @@ def _merge_period(link: dict[str, Any], values: dict[str, Any], ref: str) -> boo
         if all(ends):
             link["end_date"] = max(ends)
     return True
+
+
+def link_in_period(link: dict[str, Any], period: dict[str, Any]) -> dict[str, Any]:
+    """A link stated for several periods as one of them states it: that period's dates, share or
+    role, cited by its row alone, and no ``periods``."""
+    out = {k: v for k, v in link.items() if k not in PERIOD_PROPERTIES and k != "periods"}
+    out.update({k: v for k, v in period.items() if k != "source"})
+    out["sources"] = [period["source"]]
+    return out
 
 
 def row_key(ref: str) -> tuple[str, str, int]:
