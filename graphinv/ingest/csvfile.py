@@ -15,7 +15,7 @@ from typing import Any
 
 from graphinv.exc import RecordError, SourceError
 
-__all__ = ["CsvBatches", "Lines", "Row", "column_key", "read_csv", "unclosed"]
+__all__ = ["CsvBatches", "Lines", "Row", "column_key", "decodable", "read_csv", "unclosed"]
 
 # Registry exports carry fields far beyond csv's 128 KiB default (long object descriptions).
 csv.field_size_limit(64 * 1024 * 1024)
@@ -172,11 +172,19 @@ def _header(path: Path, reader: Any, lines: Lines) -> tuple[list[str], int]:
     return header, line
 
 
+def decodable(text: str) -> bool:
+    """Whether a text read with ``errors="surrogateescape"`` holds no byte its encoding could not
+    decode (each such byte is a lone surrogate, which UTF-8 cannot encode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _undecodable(columns: list[str], fields: list[str]) -> RecordError:
     for column, value in zip(columns, fields):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+        if not decodable(value):
             shown = value.encode("utf-8", "surrogateescape")
             return RecordError(column, f"bytes that are not UTF-8: {shown!r}; save the file as UTF-8")
     return RecordError("*", "bytes that are not UTF-8; save the file as UTF-8")

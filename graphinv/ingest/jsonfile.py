@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from graphinv.exc import RecordError, SourceError
+from graphinv.ingest.csvfile import decodable
 
 __all__ = ["JsonRecord", "read_json_records", "read_head", "first_char", "flatten"]
 
@@ -129,7 +130,7 @@ def _array_records(path: Path, progress: Callable[[int], None] | None) -> Iterat
 
 def _array_record(lines: _LineIndex, pos: int, data: Any, text: str, clean: bool) -> JsonRecord:
     line = lines.line(pos)
-    if clean or _decodable(text):
+    if clean or decodable(text):
         return JsonRecord(line, data, text)
     at = lines.line(pos + _bad_byte(text))
     return JsonRecord(line, None, text, _undecodable(text, data, at if at != line else None))
@@ -138,14 +139,6 @@ def _array_record(lines: _LineIndex, pos: int, data: Any, text: str, clean: bool
 def _bad_byte(text: str) -> int:
     """Where the first byte that is not UTF-8 is in a text decoded with surrogateescape."""
     return next(n for n, char in enumerate(text) if "\udc80" <= char <= "\udcff")
-
-
-def _decodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _undecodable(text: str, data: Any = None, line: int | None = None) -> RecordError:
@@ -167,10 +160,10 @@ def _undecodable(text: str, data: Any = None, line: int | None = None) -> Record
 
 def _bad_value(data: Any, path: str) -> tuple[str, str] | None:
     if isinstance(data, str):
-        return None if _decodable(data) else (path or "*", data)
+        return None if decodable(data) else (path or "*", data)
     if isinstance(data, dict):
         for key, value in data.items():
-            if not _decodable(str(key)):
+            if not decodable(str(key)):
                 return path or "*", str(key)
             here = f"{path}.{key}" if path else str(key)
             found = _bad_value(value, here)

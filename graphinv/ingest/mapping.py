@@ -30,7 +30,7 @@ from graphinv.exc import MissingExtraError, RecordError, SourceError
 from graphinv.ingest import bundle  # noqa: F401 - the bundle adapters must be registered
 from graphinv.ingest.bundle import BUNDLE_COLUMNS, REQUIRED_COLUMNS
 from graphinv.ingest.core import Adapter, Context, Item, LinkStatement, RefSpec, adapters, validation_error
-from graphinv.ingest.csvfile import Lines, Row, column_key, unclosed
+from graphinv.ingest.csvfile import Lines, Row, column_key, decodable, unclosed
 from graphinv.ingest.jsonfile import flatten, read_json_records
 from graphinv.model import Address, HasAddress, Node, address_key
 
@@ -659,7 +659,7 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
     if lines.ended:
         handle.close()
         raise SourceError(f"{path.name}: the header row opens a quoted field that is never closed; close the quote")
-    bad = next((h for h in header if not _decoded(h)), None)
+    bad = next((h for h in header if not decodable(h)), None)
     if bad is not None:
         handle.close()
         raise SourceError(f"{path.name}:{reader.line_num}: the header has {_undecodable(bad, section.encoding)}")
@@ -687,8 +687,8 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 if len(fields) != len(columns):
                     yield Row(line, {}, fields, RecordError("*", f"expected {len(columns)} columns as in the header, found {len(fields)}"))
                     continue
-                if not _decoded("".join(fields)):
-                    column, value = next((c, v) for c, v in zip(columns, fields) if not _decoded(v))
+                if not decodable("".join(fields)):
+                    column, value = next((c, v) for c, v in zip(columns, fields) if not decodable(v))
                     yield Row(line, {}, fields, RecordError(column, _undecodable(value, section.encoding)))
                     continue
                 yield Row(line, dict(zip(columns, fields)), fields)
@@ -699,15 +699,6 @@ def _read_csv(path: Path, section: FileSection, progress: Callable[[int], None] 
                 progress(path.stat().st_size)
 
     return columns, rows()
-
-
-def _decoded(text: str) -> bool:
-    """Whether the text holds no byte that the file's encoding could not decode."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _undecodable(value: str, encoding: str) -> str:
