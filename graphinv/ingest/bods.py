@@ -365,8 +365,8 @@ def _package(records: dict[str, list[_Statement]], root: dict[str, str]) -> _Pac
             if "max" in share:
                 declaration["share_max"] = share["max"]
             for key, target in (("startDate", "start_date"), ("endDate", "end_date")):
-                if _date(interest.get(key)):
-                    declaration[target] = _date(interest[key])
+                if day := _date(interest.get(key)):
+                    declaration[target] = day
                 elif interest.get(key):
                     declaration[f"raw_{target}"] = _text(interest[key])
             package.declared.setdefault(rel.subject, []).append(declaration)
